@@ -1,0 +1,66 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "LiveTape",
+    products: [
+        .executable(name: "livetape", targets: ["livetape"]),
+        .library(name: "WebcastDecoder", targets: ["WebcastDecoder"]),
+        .library(name: "WebcastProto", targets: ["WebcastProto"]),
+        .library(name: "Tape", targets: ["Tape"]),
+        .library(name: "Transcript", targets: ["Transcript"]),
+        .library(name: "WireKit", targets: ["WireKit"]),
+        .library(name: "FixtureSynth", targets: ["FixtureSynth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        .target(
+            name: "WebcastProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "WireKit", dependencies: ["CZlib"]),
+        .target(name: "Transcript"),
+        .target(name: "Tape"),
+        .target(
+            name: "WebcastDecoder",
+            dependencies: [
+                "WebcastProto", "WireKit", "Transcript", "Tape",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .target(
+            name: "FixtureSynth",
+            dependencies: [
+                "WebcastProto", "WireKit", "Tape",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .executableTarget(
+            name: "livetape",
+            dependencies: [
+                "WebcastDecoder", "FixtureSynth", "Tape", "Transcript", "WireKit", "CPcap",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
+        .testTarget(name: "TapeTests", dependencies: ["Tape"]),
+        .testTarget(name: "TranscriptTests", dependencies: ["Transcript"]),
+        .testTarget(name: "WebcastDecoderTests", dependencies: ["WebcastDecoder", "FixtureSynth", "WebcastProto", "WireKit", "Tape", "Transcript"]),
+        .testTarget(name: "FixtureSynthTests", dependencies: ["FixtureSynth", "WebcastProto", "Tape", "WireKit"]),
+        .testTarget(name: "LiveTapeCLITests", dependencies: ["Tape"]),
+    ]
+)
