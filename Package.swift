@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "Tape", "Transcript", "WireKit", "CPcap",
+                "WebcastDecoder", "FixtureSynth", "Tape", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,0 +1,311 @@
+import Foundation
+import Transcript
+import WireKit
+
+/// A field that the schema does not declare, or whose wire type differs from the schema's:
+/// how protocol changes show up.
+public struct UnknownField: Sendable, Equatable {
+    /// Dotted path from the top message, e.g. `WebcastChatMessage.user.77`.
+    public var path: String
+    public var number: Int
+    public var wireType: WireType
+    /// Byte offset of the field's tag within the decoded payload.
+    public var offset: Int
+    /// Set when the schema declares the number with another wire type: `"string"`, `"int64"`, ...
+    public var schemaKind: String?
+    /// The value decoded without a schema (like `protoc --decode_raw`).
+    public var value: JSONValue
+
+    public var json: JSONValue {
+        var object = JSONObjectBuilder()
+        object.set("path", .string(path))
+        object.set("wire_type", .int(Int64(wireType.rawValue)))
+        object.set("schema", schemaKind.map(JSONValue.string))
+        object.set("offset", .int(Int64(offset)))
+        object.set("value", value)
+        return object.value
+    }
+}
+
+/// A problem inside a message that did not stop its decoding, such as invalid UTF-8 in a string field.
+public struct FieldIssue: Sendable, Equatable {
+    public var path: String
+    public var offset: Int
+    public var message: String
+
+    public var json: JSONValue {
+        ["path": .string(path), "offset": .int(Int64(offset)), "error": .string(message)]
+    }
+}
+
+/// The outcome of walking one message: the fields that decoded (all of them, or those
+/// before `error`), what the schema did not know, and the first fatal wire error.
+public struct FieldDecoding: Sendable {
+    public var fields: JSONValue
+    public var unknown: [UnknownField]
+    public var issues: [FieldIssue]
+    public var error: WireError?
+    /// Ranges of the length-delimited top-level fields the caller asked to capture, in wire order.
+    public var captured: [(number: Int, range: Range<Int>)] = []
+}
+
+/// Decodes protobuf bytes by field number against a `Schema`, tolerating what the schema
+/// does not declare. 64-bit integers become strings, bytes become base64, repeated fields
+/// arrays, maps objects; fields are ordered by number.
+public struct FieldDecoder: Sendable {
+    public var schema: Schema
+    public var maxDepth: Int
+
+    public init(schema: Schema = .webcast, maxDepth: Int = 64) {
+        self.schema = schema
+        self.maxDepth = maxDepth
+    }
+
+    /// Decodes `bytes[range]` as the message `message`; offsets in the result are relative to `range.lowerBound`.
+    /// Top-level length-delimited fields numbered in `capture` are not decoded: their ranges are returned in `captured`.
+    public func decode(_ bytes: [UInt8], range: Range<Int>? = nil, as message: MessageSchema, path: String? = nil,
+                       capture: Set<Int> = []) -> FieldDecoding {
+        var walk = Walk(decoder: self, bytes: bytes, base: range?.lowerBound ?? 0, capture: capture)
+        let (fields, error) = walk.message(message, range: range ?? 0..<bytes.count, path: path ?? message.name, depth: 0)
+        return FieldDecoding(fields: fields, unknown: walk.unknown, issues: walk.issues,
+                             error: error.map { $0.shifted(by: -walk.base) }, captured: walk.captured)
+    }
+
+    /// Decodes `bytes[range]` without a schema, as `protoc --decode_raw` would, keyed by field number.
+    public func decodeRaw(_ bytes: [UInt8], range: Range<Int>? = nil) -> (value: JSONValue, error: WireError?) {
+        var walk = Walk(decoder: self, bytes: bytes, base: range?.lowerBound ?? 0, capture: [])
+        let (value, error) = walk.raw(range: range ?? 0..<bytes.count, depth: 0)
+        return (value, error.map { $0.shifted(by: -walk.base) })
+    }
+}
+
+private struct Walk {
+    let decoder: FieldDecoder
+    let bytes: [UInt8]
+    let base: Int
+    let capture: Set<Int>
+    var unknown: [UnknownField] = []
+    var issues: [FieldIssue] = []
+    var captured: [(number: Int, range: Range<Int>)] = []
+
+    init(decoder: FieldDecoder, bytes: [UInt8], base: Int, capture: Set<Int>) {
+        self.decoder = decoder
+        self.bytes = bytes
+        self.base = base
+        self.capture = capture
+    }
+
+    /// Values per field number, kept until the message ends so they can be ordered by number.
+    private struct Slot {
+        var field: FieldSchema
+        var values: [JSONValue] = []
+        var mapPairs: [(String, JSONValue)] = []
+    }
+
+    mutating func message(_ schema: MessageSchema, range: Range<Int>, path: String, depth: Int) -> (JSONValue, WireError?) {
+        var slots: [Int: Slot] = [:]
+        var reader = WireReader(bytes, range: range)
+        var failure: WireError?
+        do {
+            while let field = try reader.next() {
+                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                    captured.append((field.number, r))
+                    continue
+                }
+                guard let declared = schema.fields[field.number] else {
+                    recordUnknown(field, path: "\(path).\(field.number)", schemaKind: nil, depth: depth)
+                    continue
+                }
+                let fieldPath = "\(path).\(declared.name)"
+                var slot = slots[field.number] ?? Slot(field: declared)
+                if let error = decodeValue(field, declared: declared, path: fieldPath, depth: depth, into: &slot) {
+                    slots[field.number] = slot
+                    failure = error
+                    break
+                }
+                slots[field.number] = slot
+            }
+        } catch {
+            failure = error
+        }
+        var object = JSONObjectBuilder()
+        for number in slots.keys.sorted() {
+            guard let slot = slots[number] else { continue }
+            if case .map = slot.field.kind {
+                object.set(slot.field.name, .object(slot.mapPairs))
+            } else if slot.field.isRepeated {
+                object.set(slot.field.name, .array(slot.values))
+            } else if let last = slot.values.last {
+                object.set(slot.field.name, last)
+            }
+        }
+        return (object.value, failure)
+    }
+
+    /// Decodes one occurrence of a declared field into its slot; returns a fatal error from a nested message.
+    private mutating func decodeValue(_ field: WireField, declared: FieldSchema, path: String, depth: Int, into slot: inout Slot) -> WireError? {
+        let kind = declared.kind
+        switch (kind, field.value) {
+        case (.message(let typeName), .lengthDelimited(let range)):
+            guard let nested = decoder.schema.message(fullName: typeName) else {
+                recordUnknown(field, path: path, schemaKind: typeName, depth: depth)
+                return nil
+            }
+            guard depth < decoder.maxDepth else {
+                return WireError(offset: field.offset, reason: .nestingTooDeep, fieldNumber: field.number)
+            }
+            let (value, error) = message(nested, range: range, path: path, depth: depth + 1)
+            slot.values.append(value)
+            return error
+        case (.map(let typeName), .lengthDelimited(let range)):
+            guard let entry = decoder.schema.message(fullName: typeName) else {
+                recordUnknown(field, path: path, schemaKind: typeName, depth: depth)
+                return nil
+            }
+            let (value, error) = message(entry, range: range, path: path, depth: depth + 1)
+            let key = value["key"].map(Self.mapKey) ?? ""
+            slot.mapPairs.append((key, value["value"] ?? .string("")))
+            return error
+        case (_, .lengthDelimited(let range)) where Self.isPackable(kind):
+            do {
+                for element in try packedValues(kind, range: range) { slot.values.append(element) }
+            } catch {
+                return error
+            }
+        case (.string, .lengthDelimited(let range)):
+            if let text = String(validating: bytes[range], as: UTF8.self) {
+                slot.values.append(.string(text))
+            } else {
+                issues.append(FieldIssue(path: path, offset: field.offset - base, message: "invalid UTF-8 in string field"))
+                slot.values.append(["invalid_utf8_base64": .string(Self.base64(bytes[range]))])
+            }
+        case (.bytes, .lengthDelimited(let range)):
+            slot.values.append(.string(Self.base64(bytes[range])))
+        default:
+            if let scalar = Self.scalar(kind, field.value) {
+                slot.values.append(scalar)
+            } else {
+                recordUnknown(field, path: path, schemaKind: Self.kindName(kind), depth: depth)
+            }
+        }
+        return nil
+    }
+
+    private static func mapKey(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .int(let n): return String(n)
+        case .bool(let b): return b ? "true" : "false"
+        default: return CanonicalJSON.string(value)
+        }
+    }
+
+    private static func isPackable(_ kind: FieldKind) -> Bool {
+        switch kind {
+        case .string, .bytes, .message, .map: return false
+        default: return true
+        }
+    }
+
+    private func packedValues(_ kind: FieldKind, range: Range<Int>) throws(WireError) -> [JSONValue] {
+        let reader = WireReader(bytes, range: range)
+        switch Self.wireType(of: kind) {
+        case .fixed32: return try reader.packedFixed32(in: range).map { Self.scalar(kind, .fixed32($0)) ?? .null }
+        case .fixed64: return try reader.packedFixed64(in: range).map { Self.scalar(kind, .fixed64($0)) ?? .null }
+        default: return try reader.packedVarints(in: range).map { Self.scalar(kind, .varint($0)) ?? .null }
+        }
+    }
+
+    static func wireType(of kind: FieldKind) -> WireType {
+        switch kind {
+        case .fixed32, .sfixed32, .float: return .fixed32
+        case .fixed64, .sfixed64, .double: return .fixed64
+        case .string, .bytes, .message, .map: return .lengthDelimited
+        default: return .varint
+        }
+    }
+
+    /// The JSON value of a scalar, or nil when the wire type does not fit the kind.
+    static func scalar(_ kind: FieldKind, _ value: WireValue) -> JSONValue? {
+        switch (kind, value) {
+        case (.int32, .varint(let v)), (.enumeration, .varint(let v)): return .int(Int64(Int32(truncatingIfNeeded: v)))
+        case (.uint32, .varint(let v)): return .int(Int64(UInt32(truncatingIfNeeded: v)))
+        case (.sint32, .varint(let v)): return .int(Int64(Wire.zigzagDecode32(v)))
+        case (.bool, .varint(let v)): return .bool(v != 0)
+        case (.int64, .varint(let v)): return .string(String(Int64(bitPattern: v)))
+        case (.uint64, .varint(let v)): return .string(String(v))
+        case (.sint64, .varint(let v)): return .string(String(Wire.zigzagDecode64(v)))
+        case (.fixed32, .fixed32(let v)): return .int(Int64(v))
+        case (.sfixed32, .fixed32(let v)): return .int(Int64(Int32(bitPattern: v)))
+        case (.float, .fixed32(let v)): return .double(Double(Float(bitPattern: v)))
+        case (.fixed64, .fixed64(let v)): return .string(String(v))
+        case (.sfixed64, .fixed64(let v)): return .string(String(Int64(bitPattern: v)))
+        case (.double, .fixed64(let v)): return .double(Double(bitPattern: v))
+        default: return nil
+        }
+    }
+
+    static func kindName(_ kind: FieldKind) -> String {
+        switch kind {
+        case .message(let name), .map(let name): return name
+        default: return "\(kind)"
+        }
+    }
+
+    static func base64<C: Collection<UInt8>>(_ bytes: C) -> String {
+        Data(bytes).base64EncodedString()
+    }
+
+    /// Records a field the schema cannot place, decoding its value schema-less.
+    private mutating func recordUnknown(_ field: WireField, path: String, schemaKind: String?, depth: Int) {
+        let value: JSONValue
+        switch field.value {
+        case .varint(let v), .fixed64(let v): value = .string(String(v))
+        case .fixed32(let v): value = .int(Int64(v))
+        case .lengthDelimited(let range), .group(let range): value = rawLengthDelimited(range, depth: depth)
+        }
+        unknown.append(UnknownField(
+            path: path, number: field.number, wireType: field.wireType,
+            offset: field.offset - base, schemaKind: schemaKind, value: value))
+    }
+
+    /// A length-delimited value without a schema: a nested message when it parses as one, else text, else base64.
+    private mutating func rawLengthDelimited(_ range: Range<Int>, depth: Int) -> JSONValue {
+        switch WireGuess.classify(bytes, range: range, maxDepth: decoder.maxDepth - depth) {
+        case .message:
+            return ["message": raw(range: range, depth: depth + 1).0]
+        case .string:
+            return ["string": .string(String(decoding: bytes[range], as: UTF8.self))]
+        case .bytes:
+            return ["bytes": .string(Self.base64(bytes[range]))]
+        }
+    }
+
+    /// A message without a schema, keyed by field number; repeated numbers become arrays.
+    mutating func raw(range: Range<Int>, depth: Int) -> (JSONValue, WireError?) {
+        var order: [Int] = []
+        var values: [Int: [JSONValue]] = [:]
+        var reader = WireReader(bytes, range: range)
+        var failure: WireError?
+        do {
+            while let field = try reader.next() {
+                let value: JSONValue
+                switch field.value {
+                case .varint(let v), .fixed64(let v): value = .string(String(v))
+                case .fixed32(let v): value = .int(Int64(v))
+                case .lengthDelimited(let r), .group(let r): value = rawLengthDelimited(r, depth: depth)
+                }
+                if values[field.number] == nil { order.append(field.number) }
+                values[field.number, default: []].append(value)
+            }
+        } catch {
+            failure = error
+        }
+        var object = JSONObjectBuilder()
+        for number in order {
+            let all = values[number] ?? []
+            object.set(String(number), all.count == 1 ? all[0] : .array(all))
+        }
+        return (object.value, failure)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Transcript
+import WireKit
+
+/// Decodes push frames and fetch results, keyed on field numbers, never letting one bad
+/// message stop the others.
+public struct PushFrameDecoder: Sendable {
+    /// Inflated size above which a payload is a decode error (a gzip bomb guard).
+    public var inflateLimit: Int
+    public var fields: FieldDecoder
+
+    public init(inflateLimit: Int = Inflate.defaultLimit, schema: Schema = .webcast) {
+        self.inflateLimit = inflateLimit
+        self.fields = FieldDecoder(schema: schema)
+    }
+
+    private var schema: Schema { fields.schema }
+
+    private func messageSchema(_ name: String) -> MessageSchema {
+        guard let message = schema.message(forMethod: name) else {
+            fatalError("Proto/webcast.proto must declare \(name)")
+        }
+        return message
+    }
+
+    /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
+    public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
+        let frameSchema = messageSchema("WebcastPushFrame")
+        let walk = fields.decode(bytes, as: frameSchema, capture: [8])
+        var errors: [DecodeError] = []
+        var notices: [Notice] = []
+        if let error = walk.error {
+            errors.append(DecodeError(stage: .frame, message: error.description, offset: error.offset,
+                                      payloadSize: bytes.count, partial: walk.fields))
+        }
+        let frameFields = walk.fields
+        let payload = walk.captured.last.map { Array(bytes[$0.range]) } ?? []
+        let payloadType = frameFields["payload_type"]?.stringValue ?? ""
+        let compressType = frameFields["headers"]?["compress_type"]?.stringValue
+        var report = CompressionReport(header: compressType, gzipMagic: Inflate.looksLikeGzip(payload))
+
+        switch (compressType, report.gzipMagic) {
+        case ("gzip", false):
+            notices.append(Notice(kind: .compressionMismatch, detail: "compress_type is gzip but the payload has no gzip magic; decoded as is"))
+        case ("none", true), (nil, true):
+            notices.append(Notice(kind: .compressionMismatch, detail: "compress_type is \(compressType ?? "absent") but the payload starts with the gzip magic; inflated"))
+        default:
+            break
+        }
+        if let compressType, compressType != "gzip", compressType != "none" {
+            notices.append(Notice(kind: .unknownCompressType, detail: "new compress_type '\(compressType)'"))
+        }
+
+        var body = FrameBody.empty
+        var inner = payload
+        if report.gzipMagic {
+            do {
+                inner = try Inflate.gunzip(payload, limit: inflateLimit)
+                report.inflatedSize = inner.count
+            } catch {
+                errors.append(DecodeError(stage: .inflate, message: error.description, offset: error.inputOffset,
+                                          payloadSize: payload.count))
+                return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
+                                    payloadSize: payload.count, compression: report, body: .empty,
+                                    errors: errors, notices: notices)
+            }
+        }
+        if !inner.isEmpty || payloadType == "ack" {
+            body = decodeBody(payloadType: payloadType, inner, errors: &errors, notices: &notices)
+        }
+        return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
+                            payloadSize: payload.count, compression: report, body: body,
+                            errors: errors, notices: notices)
+    }
+
+    /// The schema of each client and server payload type that is not a fetch result.
+    private static let payloadSchemas = [
+        "hb": "HeartBeatMessage",
+        "im_enter_room": "WebcastImEnterRoomMessage",
+        "im_enter_room_resp": "WebcastImEnterRoomMessage",
+    ]
+
+    private func decodeBody(payloadType: String, _ bytes: [UInt8], errors: inout [DecodeError], notices: inout [Notice]) -> FrameBody {
+        switch payloadType {
+        case "msg":
+            let result = decodeFetchResult(bytes)
+            errors += result.errors
+            notices += result.notices
+            return .fetchResult(result)
+        case "ack":
+            if let text = String(validating: bytes, as: UTF8.self) { return .text(text) }
+            errors.append(DecodeError(stage: .payload, message: "ack payload is not UTF-8", payloadSize: bytes.count))
+            return .raw(.string(Data(bytes).base64EncodedString()))
+        default:
+            if let name = Self.payloadSchemas[payloadType], let message = schema.message(forMethod: name) {
+                let walk = fields.decode(bytes, as: message)
+                if let error = walk.error {
+                    errors.append(DecodeError(stage: .payload, message: error.description, method: name,
+                                              offset: error.offset, payloadSize: bytes.count, partial: walk.fields))
+                }
+                return .message(name: name, walk)
+            }
+            notices.append(Notice(kind: .unknownPayloadType, detail: "payload_type '\(payloadType)' decoded without a schema"))
+            let (value, error) = fields.decodeRaw(bytes)
+            if let error {
+                errors.append(DecodeError(stage: .payload, message: error.description, offset: error.offset,
+                                          payloadSize: bytes.count, partial: value))
+            }
+            return .raw(value)
+        }
+    }
+
+    /// Decodes a `ProtoMessageFetchResult`: the envelope fields, then every inner message by its `method`.
+    public func decodeFetchResult(_ bytes: [UInt8]) -> DecodedFetchResult {
+        let walk = fields.decode(bytes, as: messageSchema("ProtoMessageFetchResult"), capture: [1])
+        let envelopeSchema = messageSchema("BaseProtoMessage")
+        var errors: [DecodeError] = []
+        var notices: [Notice] = []
+        var messages: [DecodedMessage] = []
+        for (index, entry) in walk.captured.enumerated() {
+            let message = decodeMessage(bytes, envelope: entry.range, index: index, schema: envelopeSchema)
+            if let error = message.error { errors.append(error) }
+            if message.isUnknownMethod {
+                notices.append(Notice(kind: .unknownMethod, detail: "method '\(message.method)' decoded without a schema"))
+            }
+            messages.append(message)
+        }
+        if let error = walk.error {
+            errors.append(DecodeError(stage: .fetchResult, message: error.description, offset: error.offset,
+                                      payloadSize: bytes.count, partial: walk.fields))
+        }
+        if walk.fields["need_ack"] == .bool(true), (walk.fields["internal_ext"]?.stringValue ?? "").isEmpty {
+            notices.append(Notice(kind: .ackWithoutInternalExt, detail: "need_ack is set but internal_ext is empty"))
+        }
+        return DecodedFetchResult(fields: walk.fields, unknown: walk.unknown, messages: messages,
+                                  errors: errors, notices: notices)
+    }
+
+    private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int, schema envelopeSchema: MessageSchema) -> DecodedMessage {
+        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: [2])
+        let method = envelope.fields["method"]?.stringValue ?? ""
+        let payload = envelope.captured.last.map { Array(bytes[$0.range]) } ?? []
+        if let error = envelope.error {
+            return DecodedMessage(
+                index: index, method: method, envelope: envelope.fields, msgID: envelope.fields["msg_id"]?.stringValue,
+                payload: payload, fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
+                issues: envelope.issues,
+                error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
+                                   index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
+        }
+        var decoded = decodeMessage(method: method, payload: payload, index: index)
+        decoded.envelope = envelope.fields
+        decoded.msgID = envelope.fields["msg_id"]?.stringValue
+        decoded.unknown = envelope.unknown + decoded.unknown
+        decoded.issues = envelope.issues + decoded.issues
+        return decoded
+    }
+
+    /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
+    public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
+        var decoded = DecodedMessage(
+            index: index, method: method, envelope: .object([]), msgID: nil, payload: payload,
+            fields: .object([]), isUnknownMethod: false, unknown: [], issues: [], error: nil)
+        guard let messageSchema = schema.message(forMethod: method) else {
+            decoded.isUnknownMethod = true
+            let (value, error) = fields.decodeRaw(payload)
+            decoded.fields = value
+            if let error {
+                decoded.error = DecodeError(stage: .message, message: error.description, method: method, index: index,
+                                            offset: error.offset, payloadSize: payload.count, partial: value)
+            }
+            return decoded
+        }
+        let walk = fields.decode(payload, as: messageSchema)
+        decoded.fields = walk.fields
+        decoded.unknown = walk.unknown
+        decoded.issues = walk.issues
+        if let error = walk.error {
+            decoded.error = DecodeError(stage: .message, message: error.description, method: method, index: index,
+                                        offset: error.offset, payloadSize: payload.count, partial: walk.fields)
+        }
+        return decoded
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import SwiftProtobuf
+import WebcastProto
+
+/// How the schema says a field's value is encoded.
+public enum FieldKind: Sendable, Equatable {
+    case int32, sint32, uint32, fixed32, sfixed32, bool, enumeration, float
+    case int64, sint64, uint64, fixed64, sfixed64, double
+    case string, bytes
+    case message(String)
+    /// A `map<K, V>` field: a repeated entry message with key 1 and value 2.
+    case map(String)
+}
+
+/// One declared field of a message.
+public struct FieldSchema: Sendable {
+    public var number: Int
+    public var name: String
+    public var kind: FieldKind
+    public var isRepeated: Bool
+}
+
+/// One declared message: its fields by number.
+public struct MessageSchema: Sendable {
+    /// The fully qualified name, e.g. `webcast.WebcastChatMessage`.
+    public var fullName: String
+    /// The short name, e.g. `WebcastChatMessage`: what a push frame's `method` carries.
+    public var name: String
+    public var fields: [Int: FieldSchema]
+}
+
+/// The project's protobuf schema, read from the descriptor that `tools/regen-proto`
+/// embeds in `WebcastProto`, so that decoding walks messages by field number.
+public struct Schema: Sendable {
+    public private(set) var messages: [String: MessageSchema] = [:]
+    private var byShortName: [String: String] = [:]
+
+    /// The schema of `Proto/webcast.proto`.
+    public static let webcast: Schema = {
+        guard let data = Data(base64Encoded: WebcastDescriptor.fileDescriptorSetBase64),
+            let set = try? Google_Protobuf_FileDescriptorSet(serializedBytes: data)
+        else { fatalError("the embedded webcast descriptor is corrupt; run tools/regen-proto") }
+        return Schema(set)
+    }()
+
+    public init(_ set: Google_Protobuf_FileDescriptorSet) {
+        for file in set.file {
+            let prefix = file.package.isEmpty ? "" : file.package + "."
+            for message in file.messageType {
+                add(message, prefix: prefix)
+                byShortName[message.name] = prefix + message.name
+            }
+        }
+    }
+
+    private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) {
+        let fullName = prefix + message.name
+        for nested in message.nestedType { add(nested, prefix: fullName + ".") }
+        var fields: [Int: FieldSchema] = [:]
+        for field in message.field {
+            let number = Int(field.number)
+            fields[number] = FieldSchema(
+                number: number,
+                name: field.name,
+                kind: kind(of: field, in: message),
+                isRepeated: field.label == .repeated
+            )
+        }
+        messages[fullName] = MessageSchema(fullName: fullName, name: message.name, fields: fields)
+    }
+
+    private func kind(of field: Google_Protobuf_FieldDescriptorProto, in message: Google_Protobuf_DescriptorProto) -> FieldKind {
+        let typeName = field.typeName.hasPrefix(".") ? String(field.typeName.dropFirst()) : field.typeName
+        switch field.type {
+        case .int32: return .int32
+        case .sint32: return .sint32
+        case .uint32: return .uint32
+        case .fixed32: return .fixed32
+        case .sfixed32: return .sfixed32
+        case .bool: return .bool
+        case .enum: return .enumeration
+        case .float: return .float
+        case .int64: return .int64
+        case .sint64: return .sint64
+        case .uint64: return .uint64
+        case .fixed64: return .fixed64
+        case .sfixed64: return .sfixed64
+        case .double: return .double
+        case .string: return .string
+        case .bytes: return .bytes
+        case .message, .group:
+            let entryName = typeName.split(separator: ".").last.map(String.init) ?? typeName
+            let isMap = message.nestedType.contains { $0.name == entryName && $0.options.mapEntry }
+            return isMap ? .map(typeName) : .message(typeName)
+        }
+    }
+
+    /// The top-level message whose short name is `method` (e.g. `WebcastGiftMessage`).
+    public func message(forMethod method: String) -> MessageSchema? {
+        byShortName[method].flatMap { messages[$0] }
+    }
+
+    /// The message with this fully qualified name.
+    public func message(fullName: String) -> MessageSchema? {
+        messages[fullName]
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Tape
+import Transcript
+
+/// The two transcript views of a tape.
+public enum TranscriptView: String, Sendable, CaseIterable {
+    /// Lossless: every frame, every decoded field, unknown fields, decode errors.
+    case wire
+    /// What an app consumes: comments, gifts, likes, joins, viewer counts, stream end, ...
+    case events
+}
+
+/// The first line of every transcript, so that a diff can tell a view or version apart.
+public func transcriptHeader(_ view: TranscriptView) -> JSONValue {
+    ["transcript": "livetape", "view": .string(view.rawValue), "version": 1]
+}
+
+/// Where a decoded record came from in its tape.
+public struct RecordContext: Sendable {
+    /// The tape line of the record.
+    public var line: Int
+    public var timeMicros: UInt64
+    public var conn: Int?
+
+    public init(line: Int, timeMicros: UInt64, conn: Int?) {
+        self.line = line
+        self.timeMicros = timeMicros
+        self.conn = conn
+    }
+
+    /// The leading keys of every transcript record: `type` (or `event`) first, then its place in the tape.
+    func start(_ typeKey: String, _ type: String) -> JSONObjectBuilder {
+        var object = JSONObjectBuilder()
+        object.set(typeKey, .string(type))
+        object.set("line", .int(Int64(line)))
+        object.set("t_us", .int(Int64(timeMicros)))
+        object.set("conn", conn.map { .int(Int64($0)) })
+        return object
+    }
+}
+
+/// Renders decoded frames and tape records as `wire` transcript records.
+public enum WireTranscript {
+    public static func http(_ exchange: HTTPExchange, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "http")
+        object.set("method", .string(exchange.request.method))
+        object.set("url", .string(exchange.request.url))
+        object.set("request_bytes", .int(Int64(exchange.request.body.count)))
+        if let response = exchange.response {
+            object.set("status", .int(Int64(response.status)))
+            object.set("content_type", response.headers.first { $0.name.lowercased() == "content-type" }.map { .string($0.value) })
+            object.set("response_bytes", .int(Int64(response.body.count)))
+        }
+        object.set("error", exchange.error.map(JSONValue.string))
+        return object.value
+    }
+
+    public static func open(_ open: WebSocketOpen, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "ws_open")
+        object.set("url", .string(open.url))
+        object.set("status", open.response.map { .int(Int64($0.status)) })
+        object.set("subprotocol", open.subprotocol.map(JSONValue.string))
+        let handshake = (open.response?.headers ?? []).filter { $0.name.lowercased().hasPrefix("handshake-") }
+        if !handshake.isEmpty {
+            object.set("handshake", .object(handshake.map { ($0.name, .string($0.value)) }))
+        }
+        object.set("error", open.error.map(JSONValue.string))
+        return object.value
+    }
+
+    public static func close(_ close: WebSocketClose, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "ws_close")
+        object.set("code", close.code.map { .int(Int64($0)) })
+        object.set("reason", .string(close.reason))
+        object.set("by", .string(close.by.rawValue))
+        return object.value
+    }
+
+    public static func gap(_ gap: CaptureGap, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "gap")
+        object.set("dir", .string(gap.direction.rawValue))
+        object.set("length", .int(Int64(gap.length)))
+        return object.value
+    }
+
+    /// A non-binary WebSocket message: its opcode and text.
+    public static func textMessage(_ message: WebSocketMessage, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "frame")
+        object.set("dir", .string(message.direction.rawValue))
+        object.set("opcode", .string(message.opcode.name ?? String(message.opcode.rawValue)))
+        object.set("size", .int(Int64(message.payload.count)))
+        object.set("text", message.payload.text.map(JSONValue.string) ?? .string(message.payload.data.base64EncodedString()))
+        return object.value
+    }
+
+    /// The records of one binary push frame: the frame, then its fetch result and messages, then errors and notices.
+    public static func frame(_ frame: DecodedFrame, message: WebSocketMessage, context: RecordContext) -> [JSONValue] {
+        var object = context.start("type", "frame")
+        object.set("dir", .string(message.direction.rawValue))
+        object.set("size", .int(Int64(message.payload.count)))
+        if message.compressed { object.set("ws_compressed", .bool(true)) }
+        object.set("fields", frame.fields)
+        object.set("payload_size", .int(Int64(frame.payloadSize)))
+        var compression = JSONObjectBuilder()
+        compression.set("header", frame.compression.header.map(JSONValue.string))
+        compression.set("gzip_magic", .bool(frame.compression.gzipMagic))
+        compression.set("inflated_size", frame.compression.inflatedSize.map { .int(Int64($0)) })
+        object.set("compression", compression.value)
+        setUnknown(frame.unknown, on: &object)
+        var records: [JSONValue] = []
+        switch frame.body {
+        case .fetchResult(let result):
+            records.append(object.value)
+            records += fetchResult(result, context: context, includeProblems: false)
+        case .message(let name, let walk):
+            object.set("payload_schema", .string(name))
+            object.set("payload", walk.fields)
+            setUnknown(walk.unknown, on: &object)
+            records.append(object.value)
+        case .text(let text):
+            object.set("payload", ["text": .string(text)])
+            records.append(object.value)
+        case .raw(let value):
+            object.set("payload_raw", value)
+            records.append(object.value)
+        case .empty:
+            records.append(object.value)
+        }
+        records += problems(errors: frame.errors, notices: frame.notices, context: context)
+        return records
+    }
+
+    /// The records of a fetch result: one `fetch_result`, one `message` per inner message and,
+    /// when `includeProblems`, its decode errors and notices.
+    public static func fetchResult(_ result: DecodedFetchResult, context: RecordContext, includeProblems: Bool = true) -> [JSONValue] {
+        var head = context.start("type", "fetch_result")
+        head.set("fields", result.fields)
+        head.set("message_count", .int(Int64(result.messages.count)))
+        setUnknown(result.unknown, on: &head)
+        var records = [head.value]
+        for message in result.messages {
+            var object = context.start("type", "message")
+            object.set("index", .int(Int64(message.index)))
+            object.set("method", .string(message.method))
+            object.set("msg_id", message.msgID.map(JSONValue.string))
+            object.set("envelope", message.envelope)
+            if message.isUnknownMethod { object.set("schema", .string("none")) }
+            object.set("fields", message.fields)
+            setUnknown(message.unknown, on: &object)
+            if !message.issues.isEmpty { object.set("issues", .array(message.issues.map(\.json))) }
+            if message.error != nil { object.set("decode_error", .bool(true)) }
+            records.append(object.value)
+        }
+        if includeProblems {
+            records += problems(errors: result.errors, notices: result.notices, context: context)
+        }
+        return records
+    }
+
+    /// `decode_error` and `notice` records.
+    public static func problems(errors: [DecodeError], notices: [Notice], context: RecordContext) -> [JSONValue] {
+        errors.map { decodeError($0, context: context) } + notices.map { notice in
+            var object = context.start("type", "notice")
+            object.set("kind", .string(notice.kind.rawValue))
+            object.set("detail", .string(notice.detail))
+            return object.value
+        }
+    }
+
+    public static func decodeError(_ error: DecodeError, context: RecordContext) -> JSONValue {
+        var object = context.start("type", "decode_error")
+        object.set("stage", .string(error.stage.rawValue))
+        object.set("method", error.method.map(JSONValue.string))
+        object.set("index", error.index.map { .int(Int64($0)) })
+        object.set("offset", error.offset.map { .int(Int64($0)) })
+        object.set("payload_size", error.payloadSize.map { .int(Int64($0)) })
+        object.set("error", .string(error.message))
+        object.set("partial", error.partial)
+        return object.value
+    }
+
+    private static func setUnknown(_ unknown: [UnknownField], on object: inout JSONObjectBuilder) {
+        if !unknown.isEmpty { object.set("unknown", .array(unknown.map(\.json))) }
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import FixtureSynth
+import Foundation
+import Tape
+import Transcript
+import WebcastDecoder
+import WireKit
+
+extension TranscriptView: ExpressibleByArgument {}
+
+struct DecodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Decode a tape, a push frame or one message into a transcript.",
+        discussion: """
+            With no input, decodes the built-in demo session (the same as Fixtures/session-5min.tape).
+
+            --frame and --message read binary, base64 or hex (detected automatically), as pasted
+            into bug reports; '-' reads standard input.
+
+            Exit codes: 0 everything decoded; 1 the transcript was written but some input could
+            not be decoded (see its decode_error records); 2 the input could not be read at all;
+            64 invalid arguments.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument {
+        case jsonl, text
+    }
+
+    @Argument(help: "The tape to decode (default: the built-in demo session).")
+    var tape: String?
+
+    @Option(help: "Transcript view: wire (lossless) or events (what an app sees).")
+    var view: TranscriptView = .wire
+
+    @Option(help: "Output format: jsonl (canonical transcript) or text (readable live view).")
+    var format: Format = .jsonl
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    @Option(name: .customLong("frame"), help: ArgumentHelp("Decode one push frame from this file.", valueName: "file|-"))
+    var frameInput: String?
+
+    @Option(name: .customLong("message"), parsing: .upToNextOption,
+            help: ArgumentHelp("Decode one inner message: its method name, then a file.", valueName: "method file|-"))
+    var messageInput: [String] = []
+
+    @Option(help: "Largest inflated size of one payload, in bytes; more is a decode error.")
+    var inflateLimit: Int = Inflate.defaultLimit
+
+    func validate() throws {
+        if !messageInput.isEmpty, messageInput.count != 2 {
+            throw ValidationError("--message takes a method name and a file, e.g. --message WebcastChatMessage chat.bin")
+        }
+        if [tape != nil, frameInput != nil, !messageInput.isEmpty].filter({ $0 }).count > 1 {
+            throw ValidationError("give one input: a tape, --frame or --message")
+        }
+        if inflateLimit <= 0 { throw ValidationError("--inflate-limit must be positive") }
+    }
+
+    func run() throws {
+        let out: LineOutput
+        do { out = try LineOutput(path: output) } catch { printError("\(error)"); throw ExitCode(ExitCodes.unreadable) }
+        defer { out.close() }
+        let decoder = PushFrameDecoder(inflateLimit: inflateLimit)
+        let emit: (JSONValue) -> Void = { record in
+            switch format {
+            case .jsonl: out.write(record)
+            case .text: if let line = LiveView.line(record) { out.write(line: line) }
+            }
+        }
+        let errors: Int
+        do {
+            if let frameInput {
+                errors = try decodeFrame(try readPasted(frameInput), decoder: decoder, emit: emit)
+            } else if messageInput.count == 2 {
+                errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
+            } else {
+                errors = try decodeTape(decoder: decoder, emit: emit)
+            }
+        } catch let error as CLIError {
+            out.flush()
+            printError(error.description)
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        if errors > 0 {
+            out.flush()
+            printError("\(errors) decode error\(errors == 1 ? "" : "s"); see the decode_error records")
+            throw ExitCode(ExitCodes.decodeErrors)
+        }
+    }
+
+    private func decodeTape(decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
+        var transcriber = TapeTranscriber(view: view, decoder: decoder)
+        if format == .jsonl { emit(transcriber.header) }
+        guard let tape else {
+            let (_, records) = Synthesizer.records(for: .demo)
+            for (offset, record) in records.enumerated() {
+                transcriber.records(for: record, line: offset + 2).forEach(emit)
+            }
+            return transcriber.errorCount
+        }
+        let reader: TapeReader
+        do { reader = try TapeReader(path: tape) } catch { throw CLIError.unreadable(error.description) }
+        for entry in reader {
+            if case .failure(let error) = entry.result { printError(error.description) }
+            transcriber.records(for: entry).forEach(emit)
+        }
+        return transcriber.errorCount
+    }
+
+    private func decodeFrame(_ bytes: [UInt8], decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
+        var transcriber = TapeTranscriber(view: view, decoder: decoder)
+        if format == .jsonl { emit(transcriber.header) }
+        let message = WebSocketMessage(timeMicros: 0, conn: 0, direction: .recv, opcode: .binary, payload: Body(bytes))
+        transcriber.records(for: .wsMessage(message), line: 0).forEach(emit)
+        return transcriber.errorCount
+    }
+
+    private func decodeMessage(method: String, _ bytes: [UInt8], decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
+        let message = decoder.decodeMessage(method: method, payload: bytes)
+        let context = RecordContext(line: 0, timeMicros: 0, conn: nil)
+        if format == .jsonl { emit(transcriptHeader(view)) }
+        switch view {
+        case .wire:
+            let result = DecodedFetchResult(fields: .object([]), unknown: [], messages: [message],
+                                            errors: message.error.map { [$0] } ?? [], notices: [])
+            WireTranscript.fetchResult(result, context: context).dropFirst().forEach(emit)
+        case .events:
+            EventsTranscript.events(for: message, context: context).forEach(emit)
+        }
+        return message.error == nil ? 0 : 1
+    }
+
+    /// Reads a file or standard input and undoes base64 or hex.
+    private func readPasted(_ path: String) throws -> [UInt8] {
+        let data: Data?
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            data = FileManager.default.contents(atPath: path)
+        }
+        guard let data else { throw CLIError.unreadable("\(path): cannot read file") }
+        return PastedBytes.decode([UInt8](data)).bytes
+    }
+}

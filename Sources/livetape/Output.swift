@@ -1,0 +1,73 @@
+import Foundation
+import Transcript
+
+/// Buffered line output to a file or standard output.
+final class LineOutput {
+    private let handle: UnsafeMutablePointer<FILE>
+    private let ownsHandle: Bool
+    private var buffer: [UInt8] = []
+
+    /// Opens `path` for writing, or standard output when `path` is nil or `-`.
+    init(path: String?) throws {
+        if let path, path != "-" {
+            guard let file = fopen(path, "w") else {
+                throw CLIError.unreadable("\(path): cannot open for writing: \(String(cString: strerror(errno)))")
+            }
+            handle = file
+            ownsHandle = true
+        } else {
+            handle = stdout
+            ownsHandle = false
+        }
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    func write(_ value: JSONValue) {
+        CanonicalJSON.append(value, to: &buffer)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func write(line: String) {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        buffer.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
+        buffer.removeAll(keepingCapacity: true)
+        fflush(handle)
+    }
+
+    func close() {
+        flush()
+        if ownsHandle { fclose(handle) }
+    }
+}
+
+/// Errors the CLI reports with a documented exit code.
+enum CLIError: Error, CustomStringConvertible {
+    /// The input could not be read at all (missing file, not a tape): exit 2.
+    case unreadable(String)
+
+    var description: String {
+        switch self {
+        case .unreadable(let message): message
+        }
+    }
+}
+
+/// Exit codes shared by every command.
+enum ExitCodes {
+    /// Everything decoded.
+    static let ok: Int32 = 0
+    /// The output was written, but some input could not be decoded (see its decode_error records).
+    static let decodeErrors: Int32 = 1
+    /// The input could not be read at all.
+    static let unreadable: Int32 = 2
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("livetape: " + message + "\n").utf8))
+}

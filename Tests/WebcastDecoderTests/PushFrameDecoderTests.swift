@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import Transcript
+import WebcastDecoder
+import WebcastProto
+import WireKit
+
+@Suite struct PushFrameDecoderTests {
+    let decoder = PushFrameDecoder()
+
+    private func fetchResult(of frame: DecodedFrame) -> DecodedFetchResult? {
+        if case .fetchResult(let result) = frame.body { return result }
+        return nil
+    }
+
+    @Test func decodesAGzipFrameWithAChatMessage() throws {
+        let chat = Build.chat("好綠茶喔，就是要我穿得最好看🤔")
+        let frame = decoder.decodeFrame(Build.frame(payload: Build.fetchResult([Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(chat), msgID: 99))])))
+        #expect(frame.errors.isEmpty)
+        #expect(frame.notices.isEmpty)
+        #expect(frame.payloadType == "msg")
+        #expect(frame.fields["seq_id"] == .string("41"))
+        #expect(frame.fields["log_id"] == .string("7500000000000000001"))
+        #expect(frame.fields.at("headers.compress_type") == .string("gzip"))
+        #expect(frame.compression.gzipMagic)
+        #expect(frame.compression.inflatedSize != nil)
+        let result = try #require(fetchResult(of: frame))
+        #expect(result.fields["cursor"] == .string("c1"))
+        #expect(result.messages.count == 1)
+        let message = result.messages[0]
+        #expect(message.method == "WebcastChatMessage")
+        #expect(message.msgID == "99")
+        #expect(message.fields["content"] == .string("好綠茶喔，就是要我穿得最好看🤔"))
+        #expect(message.fields.at("user.display_id") == .string("alice"))
+        #expect(message.fields.at("user.id") == .string("7300000000000000001"))
+        #expect(message.fields.at("common.msg_id") == .string("7400000000000000001"))
+        #expect(message.unknown.isEmpty)
+        #expect(message.error == nil)
+    }
+
+    @Test func oneCorruptMessageDoesNotStopTheOthers() throws {
+        let good1 = Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("first")), msgID: 1))
+        // Field 13 with wire type 6 — "illegal tag: field no 13 wire type 6" — after a valid field.
+        let bad = Build.bytes(Build.envelope("WebcastInRoomBannerMessage", [0x0A, 0x00, 0x6E, 0x01, 0x02], msgID: 2))
+        let good2 = Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("third")), msgID: 3))
+        let frame = decoder.decodeFrame(Build.frame(payload: Build.fetchResult([good1, bad, good2])))
+        let result = try #require(fetchResult(of: frame))
+        #expect(result.messages.count == 3)
+        #expect(result.messages[0].fields["content"] == .string("first"))
+        #expect(result.messages[2].fields["content"] == .string("third"))
+        let error = try #require(result.messages[1].error)
+        #expect(error.stage == .message)
+        #expect(error.method == "WebcastInRoomBannerMessage")
+        #expect(error.index == 1)
+        #expect(error.offset == 2)
+        #expect(error.payloadSize == 5)
+        #expect(error.message.contains("wire type 6"))
+        #expect(error.partial?["common"] == .object([]))
+        #expect(frame.errors.count == 1)
+    }
+
+    @Test func unknownFieldsAreReportedWithPathAndWireType() throws {
+        var chatBytes = Build.bytes(Build.chat("hi"))
+        // Append field 77 (varint 5) inside the user: rebuild the user with an extra field.
+        var userBytes = Build.bytes(Build.user())
+        Wire.appendTag(field: 77, wireType: .varint, to: &userBytes)
+        Wire.appendVarint(5, to: &userBytes)
+        Wire.appendTag(field: 2, wireType: .lengthDelimited, to: &chatBytes)
+        Wire.appendVarint(UInt64(userBytes.count), to: &chatBytes)
+        chatBytes += userBytes
+        let message = decoder.decodeMessage(method: "WebcastChatMessage", payload: chatBytes)
+        #expect(message.error == nil)
+        #expect(message.unknown.count == 1)
+        let unknown = try #require(message.unknown.first)
+        #expect(unknown.path == "WebcastChatMessage.user.77")
+        #expect(unknown.wireType == .varint)
+        #expect(unknown.value == .string("5"))
+        #expect(unknown.schemaKind == nil)
+    }
+
+    @Test func aWireTypeChangeIsReportedAgainstTheSchema() throws {
+        // content (field 3, a string) sent as a varint.
+        var payload: [UInt8] = []
+        Wire.appendTag(field: 3, wireType: .varint, to: &payload)
+        Wire.appendVarint(300, to: &payload)
+        let message = decoder.decodeMessage(method: "WebcastChatMessage", payload: payload)
+        #expect(message.error == nil)
+        #expect(message.fields["content"] == nil)
+        let unknown = try #require(message.unknown.first)
+        #expect(unknown.path == "WebcastChatMessage.content")
+        #expect(unknown.schemaKind == "string")
+        #expect(unknown.value == .string("300"))
+    }
+
+    @Test func unknownMethodsAreDecodedSchemaLess() throws {
+        var payload: [UInt8] = []
+        Wire.appendTag(field: 1, wireType: .varint, to: &payload)
+        Wire.appendVarint(42, to: &payload)
+        Wire.appendTag(field: 2, wireType: .lengthDelimited, to: &payload)
+        Wire.appendVarint(5, to: &payload)
+        payload += Array("hello".utf8)
+        let envelope = Build.bytes(Build.envelope("WebcastFancyNewMessage", payload))
+        let frame = decoder.decodeFrame(Build.frame(payload: Build.fetchResult([envelope])))
+        let result = try #require(fetchResult(of: frame))
+        let message = try #require(result.messages.first)
+        #expect(message.isUnknownMethod)
+        #expect(message.fields["1"] == .string("42"))
+        #expect(message.fields["2"] == ["string": "hello"])
+        #expect(frame.notices.contains { $0.kind == .unknownMethod && $0.detail.contains("WebcastFancyNewMessage") })
+    }
+
+    @Test func compressTypeNoneIsDecodedAsIs() throws {
+        let payload = Build.fetchResult([Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("plain"))))])
+        let frame = decoder.decodeFrame(Build.frame(payload: payload, compressType: "none", gzip: false))
+        #expect(frame.notices.isEmpty)
+        #expect(frame.compression.inflatedSize == nil)
+        #expect(fetchResult(of: frame)?.messages.first?.fields["content"] == .string("plain"))
+    }
+
+    @Test func headerAndBytesThatDisagreeAreReported() throws {
+        let payload = Build.fetchResult([Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("x"))))])
+        let saysGzip = decoder.decodeFrame(Build.frame(payload: payload, compressType: "gzip", gzip: false))
+        #expect(saysGzip.notices.map(\.kind) == [.compressionMismatch])
+        #expect(fetchResult(of: saysGzip)?.messages.first?.fields["content"] == .string("x"))
+        let saysNone = decoder.decodeFrame(Build.frame(payload: payload, compressType: "none", gzip: true))
+        #expect(saysNone.notices.map(\.kind) == [.compressionMismatch])
+        #expect(fetchResult(of: saysNone)?.messages.first?.fields["content"] == .string("x"))
+        let brotli = decoder.decodeFrame(Build.frame(payload: payload, compressType: "br", gzip: true))
+        #expect(brotli.notices.map(\.kind) == [.unknownCompressType])
+        #expect(brotli.notices.first?.detail.contains("'br'") == true)
+    }
+
+    @Test func aGzipBombIsADecodeErrorNotAnOutOfMemory() throws {
+        let small = PushFrameDecoder(inflateLimit: 1 << 20)
+        let bomb = [UInt8](repeating: 0, count: 16 << 20)
+        let frame = small.decodeFrame(Build.frame(payload: bomb))
+        let error = try #require(frame.errors.first)
+        #expect(error.stage == .inflate)
+        #expect(error.message.contains("limit"))
+        #expect(frame.compression.inflatedSize == nil)
+    }
+
+    @Test func corruptAndTruncatedGzipAreDecodeErrors() throws {
+        var gzip = Deflate.gzip(Array(repeating: 7, count: 4096))
+        let truncated = Array(gzip.prefix(gzip.count / 2))
+        gzip[12] ^= 0xFF
+        for payload in [truncated, gzip] {
+            var frame = WebcastPushFrame()
+            frame.headers = ["compress_type": "gzip"]
+            frame.payloadType = "msg"
+            frame.payload = Data(payload)
+            let decoded = decoder.decodeFrame(Build.bytes(frame))
+            #expect(decoded.errors.map(\.stage) == [.inflate])
+        }
+    }
+
+    @Test func clientFramesDecode() throws {
+        var heartbeat = HeartBeatMessage()
+        heartbeat.roomID = 7_540_589_352_666_090_247
+        heartbeat.sendPacketSeqID = 3
+        let hb = decoder.decodeFrame(Build.frame(payload: Build.bytes(heartbeat), compressType: nil, gzip: false, payloadType: "hb"))
+        guard case .message(let name, let walk) = hb.body else { Issue.record("hb body"); return }
+        #expect(name == "HeartBeatMessage")
+        #expect(walk.fields["room_id"] == .string("7540589352666090247"))
+        #expect(walk.fields["send_packet_seq_id"] == .string("3"))
+
+        let ack = decoder.decodeFrame(Build.frame(payload: Array("internal-ext-1".utf8), compressType: nil, gzip: false, payloadType: "ack"))
+        guard case .text(let text) = ack.body else { Issue.record("ack body"); return }
+        #expect(text == "internal-ext-1")
+
+        var enter = WebcastImEnterRoomMessage()
+        enter.roomID = 12
+        enter.identity = "audience"
+        enter.liveID = 12
+        let im = decoder.decodeFrame(Build.frame(payload: Build.bytes(enter), compressType: nil, gzip: false, payloadType: "im_enter_room"))
+        guard case .message(_, let enterWalk) = im.body else { Issue.record("im_enter_room body"); return }
+        #expect(enterWalk.fields["identity"] == .string("audience"))
+    }
+
+    @Test func malformedWireDataGivesTheOffset() throws {
+        // A valid content field, then a varint of 11 bytes at offset 4.
+        var payload: [UInt8] = [0x1A, 0x02, 0x68, 0x69, 0x08]
+        payload += Array(repeating: 0xFF, count: 10) + [0x01]
+        let tooLong = decoder.decodeMessage(method: "WebcastChatMessage", payload: payload)
+        let error = try #require(tooLong.error)
+        #expect(error.message.contains("varint"))
+        #expect(error.offset == 5)
+        #expect(tooLong.fields["content"] == .string("hi"))
+
+        let pastEnd = decoder.decodeMessage(method: "WebcastChatMessage", payload: [0x1A, 0x02, 0x68, 0x69, 0x1A, 0x40, 0x41])
+        let pastEndError = try #require(pastEnd.error)
+        #expect(pastEndError.offset == 5)  // the length that runs past the end
+        #expect(pastEndError.message.contains("past end"))
+    }
+
+    @Test func invalidUTF8IsAnIssueAndTheValueIsKept() throws {
+        let payload: [UInt8] = [0x1A, 0x03, 0x61, 0xFF, 0x62]
+        let message = decoder.decodeMessage(method: "WebcastChatMessage", payload: payload)
+        #expect(message.error == nil)
+        #expect(message.issues.count == 1)
+        #expect(message.issues.first?.path == "WebcastChatMessage.content")
+        #expect(message.issues.first?.offset == 0)
+        #expect(message.fields["content"] == ["invalid_utf8_base64": .string(Data([0x61, 0xFF, 0x62]).base64EncodedString())])
+    }
+
+    @Test func ackRequestsWithoutInternalExtAreNoticed() throws {
+        let payload = Build.fetchResult([], needAck: true, internalExt: "")
+        let frame = decoder.decodeFrame(Build.frame(payload: payload))
+        #expect(frame.notices.map(\.kind) == [.ackWithoutInternalExt])
+    }
+
+    @Test func mapsAndPackedRepeatedFieldsDecode() throws {
+        var result = ProtoMessageFetchResult()
+        result.routeParams = ["b": "2", "a": "1"]
+        var delete = WebcastImDeleteMessage()
+        delete.deleteMsgIds = [1, 7_400_000_000_000_000_000]
+        let decoded = decoder.decodeFetchResult(Build.fetchResult([Build.bytes(Build.envelope("WebcastImDeleteMessage", Build.bytes(delete)))]) + Build.bytes(result))
+        #expect(decoded.fields["route_params"] == ["a": "1", "b": "2"])
+        #expect(decoded.messages.first?.fields["delete_msg_ids"] == ["1", "7400000000000000000"])
+    }
+}
