@@ -71,11 +71,11 @@ public struct FieldDecoder: Sendable {
                              error: error.map { $0.shifted(by: -walk.base) }, captured: walk.captured)
     }
 
-    /// Decodes `bytes[range]` without a schema, as `protoc --decode_raw` would, keyed by field number.
+    /// Decodes `bytes[range]` without a schema, as `protoc --decode_raw` would, keyed by field number;
+    /// on a wire error, what decoded before it and the error (offsets relative to `range`).
     public func decodeRaw(_ bytes: [UInt8], range: Range<Int>? = nil) -> (value: JSONValue, error: WireError?) {
-        var walk = Walk(decoder: self, bytes: bytes, base: range?.lowerBound ?? 0, capture: [])
-        let (value, error) = walk.raw(range: range ?? 0..<bytes.count, depth: 0)
-        return (value, error.map { $0.shifted(by: -walk.base) })
+        let (fields, error) = WireKit.decodeRaw(bytes, range: range, maxDepth: maxDepth)
+        return (Walk.json(fields), error.map { $0.shifted(by: -(range?.lowerBound ?? 0)) })
     }
 }
 
@@ -262,50 +262,45 @@ private struct Walk {
         switch field.value {
         case .varint(let v), .fixed64(let v): value = .string(String(v))
         case .fixed32(let v): value = .int(Int64(v))
-        case .lengthDelimited(let range), .group(let range): value = rawLengthDelimited(range, depth: depth)
+        case .lengthDelimited(let range):
+            let maxDepth = decoder.maxDepth - depth
+            switch WireGuess.classify(bytes, range: range, maxDepth: maxDepth) {
+            case .string: value = ["string": .string(String(decoding: bytes[range], as: UTF8.self))]
+            case .message: value = ["message": Self.json(WireKit.decodeRaw(bytes, range: range, maxDepth: maxDepth).fields)]
+            case .bytes: value = ["bytes": .string(Self.base64(bytes[range]))]
+            }
+        case .group(let range):
+            value = ["group": Self.json(WireKit.decodeRaw(bytes, range: range, maxDepth: decoder.maxDepth - depth).fields)]
         }
         unknown.append(UnknownField(
             path: path, number: field.number, wireType: field.wireType,
             offset: field.offset - base, schemaKind: schemaKind, value: value))
     }
 
-    /// A length-delimited value without a schema: a nested message when it parses as one, else text, else base64.
-    private mutating func rawLengthDelimited(_ range: Range<Int>, depth: Int) -> JSONValue {
-        switch WireGuess.classify(bytes, range: range, maxDepth: decoder.maxDepth - depth) {
-        case .message:
-            return ["message": raw(range: range, depth: depth + 1).0]
-        case .string:
-            return ["string": .string(String(decoding: bytes[range], as: UTF8.self))]
-        case .bytes:
-            return ["bytes": .string(Self.base64(bytes[range]))]
-        }
-    }
-
-    /// A message without a schema, keyed by field number; repeated numbers become arrays.
-    mutating func raw(range: Range<Int>, depth: Int) -> (JSONValue, WireError?) {
+    /// A schema-less message keyed by field number; repeated numbers become arrays.
+    static func json(_ fields: [RawField]) -> JSONValue {
         var order: [Int] = []
         var values: [Int: [JSONValue]] = [:]
-        var reader = WireReader(bytes, range: range)
-        var failure: WireError?
-        do {
-            while let field = try reader.next() {
-                let value: JSONValue
-                switch field.value {
-                case .varint(let v), .fixed64(let v): value = .string(String(v))
-                case .fixed32(let v): value = .int(Int64(v))
-                case .lengthDelimited(let r), .group(let r): value = rawLengthDelimited(r, depth: depth)
-                }
-                if values[field.number] == nil { order.append(field.number) }
-                values[field.number, default: []].append(value)
-            }
-        } catch {
-            failure = error
+        for field in fields {
+            if values[field.number] == nil { order.append(field.number) }
+            values[field.number, default: []].append(json(field.node))
         }
         var object = JSONObjectBuilder()
         for number in order {
             let all = values[number] ?? []
             object.set(String(number), all.count == 1 ? all[0] : .array(all))
         }
-        return (object.value, failure)
+        return object.value
+    }
+
+    static func json(_ node: RawNode) -> JSONValue {
+        switch node {
+        case .varint(let v), .fixed64(let v): return .string(String(v))
+        case .fixed32(let v): return .int(Int64(v))
+        case .string(let text, _): return ["string": .string(text)]
+        case .bytes(let bytes, _): return ["bytes": .string(base64(bytes))]
+        case .message(let fields, _): return ["message": json(fields)]
+        case .group(let fields, _): return ["group": json(fields)]
+        }
     }
 }

@@ -1,0 +1,53 @@
+import Testing
+import Transcript
+
+@Suite struct CanonicalJSONTests {
+    @Test func keepsKeyOrderAndWritesNoWhiteSpace() {
+        let value: JSONValue = ["type": "message", "b": 1, "a": [true, .null, "x"]]
+        #expect(CanonicalJSON.string(value) == #"{"type":"message","b":1,"a":[true,null,"x"]}"#)
+    }
+
+    @Test func escapesControlCharactersAndKeepsUnicode() {
+        let value = JSONValue.string("a\"b\\c\nd\te\u{01}f\u{7F}好🤔")
+        #expect(CanonicalJSON.string(value) == "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007f好🤔\"")
+    }
+
+    @Test func writesDoublesCanonically() {
+        #expect(CanonicalJSON.string(.double(1.5)) == "1.5")
+        #expect(CanonicalJSON.string(.double(3)) == "3")
+        #expect(CanonicalJSON.string(.double(.nan)) == "\"NaN\"")
+        #expect(CanonicalJSON.string(.double(-.infinity)) == "\"-Infinity\"")
+    }
+
+    @Test func roundTripsThroughTheParser() throws {
+        let value: JSONValue = [
+            "id": "7400000000000000001", "n": -42, "f": .double(0.25), "s": "雪 ❄︎ \u{0}",
+            "nested": ["list": [1, 2, ["k": .null]]], "empty": .object([]), "none": .array([]),
+        ]
+        let parsed = try JSONParser.parse(CanonicalJSON.encode(value))
+        #expect(parsed == value)
+        #expect(CanonicalJSON.encode(parsed) == CanonicalJSON.encode(value))
+    }
+
+    @Test func parsesEscapesAndSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\u00e9\ud83e\udd14\/""#) == .string("é🤔/"))
+    }
+
+    @Test func reportsWhereTheSyntaxBreaks() {
+        #expect(throws: JSONParseError(offset: 9, message: "expected ',' or '}'")) {
+            try JSONParser.parse(#"{"a":1 "b":2}"#.replacingOccurrences(of: " ", with: "  "))
+        }
+        #expect(throws: JSONParseError(offset: 6, message: "unexpected end of input")) {
+            try JSONParser.parse(#"{"a": "#)
+        }
+        #expect(throws: JSONParseError(offset: 3, message: "unexpected text after the JSON value")) {
+            try JSONParser.parse("123x")
+        }
+    }
+
+    @Test func rejectsInvalidUTF8AndDeepNesting() {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0x22]) }
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+    }
+}
