@@ -59,8 +59,17 @@ let package = Package(
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "TranscriptTests", dependencies: ["Transcript"]),
-        .testTarget(name: "WebcastDecoderTests", dependencies: ["WebcastDecoder", "FixtureSynth", "WebcastProto", "WireKit", "Tape", "Transcript"]),
-        .testTarget(name: "FixtureSynthTests", dependencies: ["FixtureSynth", "WebcastProto", "Tape", "WireKit"]),
-        .testTarget(name: "LiveTapeCLITests", dependencies: ["Tape"]),
+        .testTarget(
+            name: "WebcastDecoderTests",
+            dependencies: ["WebcastDecoder", "WebcastProto", "WireKit", "Tape", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "FixtureSynthTests",
+            dependencies: ["FixtureSynth", "WebcastProto", "Tape", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "LiveTapeCLITests",
+            dependencies: ["livetape", "Tape", "Transcript", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
     ]
 )

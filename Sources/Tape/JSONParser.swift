@@ -1,0 +1,319 @@
+// A small strict JSON parser for single tape lines. Strings stay as unescaped UTF-8 bytes so
+// that bodies are never converted to `String` and back.
+
+enum JSONValue {
+    case null
+    case bool(Bool)
+    /// An integer literal (no fraction or exponent) that fits in Int64.
+    case int(Int64)
+    /// Any other number.
+    case number(Double)
+    case string([UInt8])
+    case array([JSONValue])
+    case object([(key: [UInt8], value: JSONValue)])
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+struct JSONSyntaxError: Error {
+    /// 0-based byte offset within the line.
+    var offset: Int
+    var message: String
+}
+
+struct JSONParser {
+    static let maxDepth = 512
+
+    private let p: UnsafeBufferPointer<UInt8>
+    private var i = 0
+    private var depth = 0
+
+    private init(_ p: UnsafeBufferPointer<UInt8>) { self.p = p }
+
+    /// Parses exactly one JSON value surrounded by optional whitespace.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes)
+        parser.skipWhitespace()
+        let value = try parser.value()
+        parser.skipWhitespace()
+        if parser.i < bytes.count {
+            throw parser.error("unexpected \(parser.describe(bytes[parser.i])) after the end of the JSON value")
+        }
+        return value
+    }
+
+    private func error(_ message: String, at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(offset: offset ?? i, message: message)
+    }
+
+    private func describe(_ b: UInt8) -> String {
+        if b >= 0x21 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x" + String(b, radix: 16, uppercase: true)
+    }
+
+    private mutating func skipWhitespace() {
+        while i < p.count {
+            let b = p[i]
+            if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { i += 1 } else { return }
+        }
+    }
+
+    private mutating func value() throws(JSONSyntaxError) -> JSONValue {
+        guard i < p.count else { throw error("unexpected end of line, expected a value") }
+        switch p[i] {
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw error("unexpected \(describe(p[i])), expected a value")
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+        let start = i
+        let matched = word.withUTF8Buffer { w -> Bool in
+            guard start + w.count <= p.count else { return false }
+            for k in 0..<w.count where p[start + k] != w[k] { return false }
+            return true
+        }
+        guard matched else { throw error("invalid literal, expected \(word)") }
+        i += word.utf8CodeUnitCount
+    }
+
+    private mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
+    }
+
+    private mutating func object() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        i += 1
+        var members: [(key: [UInt8], value: JSONValue)] = []
+        skipWhitespace()
+        if i < p.count && p[i] == UInt8(ascii: "}") {
+            i += 1
+            depth -= 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard i < p.count else { throw error("unexpected end of line inside an object") }
+            guard p[i] == UInt8(ascii: "\"") else { throw error("unexpected \(describe(p[i])), expected a quoted key") }
+            let key = try string()
+            skipWhitespace()
+            guard i < p.count else { throw error("unexpected end of line, expected ':'") }
+            guard p[i] == UInt8(ascii: ":") else { throw error("unexpected \(describe(p[i])), expected ':' after key") }
+            i += 1
+            skipWhitespace()
+            members.append((key, try value()))
+            skipWhitespace()
+            guard i < p.count else { throw error("unexpected end of line inside an object, expected ',' or '}'") }
+            if p[i] == UInt8(ascii: ",") { i += 1; continue }
+            if p[i] == UInt8(ascii: "}") { i += 1; break }
+            throw error("unexpected \(describe(p[i])), expected ',' or '}'")
+        }
+        depth -= 1
+        return .object(members)
+    }
+
+    private mutating func array() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        i += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if i < p.count && p[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try value())
+            skipWhitespace()
+            guard i < p.count else { throw error("unexpected end of line inside an array, expected ',' or ']'") }
+            if p[i] == UInt8(ascii: ",") { i += 1; continue }
+            if p[i] == UInt8(ascii: "]") { i += 1; break }
+            throw error("unexpected \(describe(p[i])), expected ',' or ']'")
+        }
+        depth -= 1
+        return .array(elements)
+    }
+
+    /// Parses a string starting at the opening quote; returns its unescaped UTF-8 bytes.
+    private mutating func string() throws(JSONSyntaxError) -> [UInt8] {
+        let open = i
+        i += 1
+        let start = i
+        // Fast path: no escapes.
+        while i < p.count {
+            let b = p[i]
+            if b == 0x22 {
+                let result = Array(UnsafeBufferPointer(rebasing: p[start..<i]))
+                i += 1
+                return result
+            }
+            if b == 0x5C || b < 0x20 { break }
+            if b < 0x80 {
+                i += 1
+            } else {
+                let len = utf8SequenceLength(p, at: i)
+                if len == 0 { throw error("invalid UTF-8 in string") }
+                i += len
+            }
+        }
+        var out = Array(UnsafeBufferPointer(rebasing: p[start..<i]))
+        while i < p.count {
+            let b = p[i]
+            if b == 0x22 {
+                i += 1
+                return out
+            }
+            if b < 0x20 { throw error("unescaped control character (\(describe(b))) in string") }
+            if b == 0x5C {
+                guard i + 1 < p.count else { break }
+                let e = p[i + 1]
+                i += 2
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    let escapeStart = i - 2
+                    var scalar = try hex4()
+                    if scalar >= 0xD800 && scalar <= 0xDBFF {
+                        guard i + 1 < p.count, p[i] == 0x5C, p[i + 1] == UInt8(ascii: "u") else {
+                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16)) in string", at: escapeStart)
+                        }
+                        i += 2
+                        let low = try hex4()
+                        guard low >= 0xDC00 && low <= 0xDFFF else {
+                            throw error("unpaired surrogate \\u\(String(scalar, radix: 16)) in string", at: escapeStart)
+                        }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+                        throw error("unpaired surrogate \\u\(String(scalar, radix: 16)) in string", at: escapeStart)
+                    }
+                    appendUTF8(scalar, to: &out)
+                default:
+                    throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in string", at: i - 2)
+                }
+                continue
+            }
+            if b < 0x80 {
+                out.append(b)
+                i += 1
+            } else {
+                let len = utf8SequenceLength(p, at: i)
+                if len == 0 { throw error("invalid UTF-8 in string") }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<(i + len)]))
+                i += len
+            }
+        }
+        throw error("unterminated string", at: open)
+    }
+
+    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        guard i + 4 <= p.count else { throw error("incomplete \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = p[i]
+            let d: UInt32
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+
+    private func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+        switch v {
+        case 0..<0x80:
+            out.append(UInt8(v))
+        case 0x80..<0x800:
+            out.append(UInt8(0xC0 | v >> 6))
+            out.append(UInt8(0x80 | v & 0x3F))
+        case 0x800..<0x10000:
+            out.append(UInt8(0xE0 | v >> 12))
+            out.append(UInt8(0x80 | v >> 6 & 0x3F))
+            out.append(UInt8(0x80 | v & 0x3F))
+        default:
+            out.append(UInt8(0xF0 | v >> 18))
+            out.append(UInt8(0x80 | v >> 12 & 0x3F))
+            out.append(UInt8(0x80 | v >> 6 & 0x3F))
+            out.append(UInt8(0x80 | v & 0x3F))
+        }
+    }
+
+    private mutating func number() throws(JSONSyntaxError) -> JSONValue {
+        let start = i
+        var negative = false
+        if p[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
+        func isDigit(_ k: Int) -> Bool { k < p.count && p[k] >= 0x30 && p[k] <= 0x39 }
+        guard isDigit(i) else { throw error("invalid number", at: start) }
+        let digitsStart = i
+        if p[i] == UInt8(ascii: "0") {
+            i += 1
+            if isDigit(i) { throw error("invalid number (leading zero)", at: start) }
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        let digitsEnd = i
+        var integral = true
+        if i < p.count && p[i] == UInt8(ascii: ".") {
+            integral = false
+            i += 1
+            guard isDigit(i) else { throw error("invalid number (no digits after '.')", at: start) }
+            while isDigit(i) { i += 1 }
+        }
+        if i < p.count && (p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E")) {
+            integral = false
+            i += 1
+            if i < p.count && (p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-")) { i += 1 }
+            guard isDigit(i) else { throw error("invalid number (no digits in exponent)", at: start) }
+            while isDigit(i) { i += 1 }
+        }
+        if integral && digitsEnd - digitsStart <= 18 {
+            var v: Int64 = 0
+            for k in digitsStart..<digitsEnd { v = v * 10 + Int64(p[k] - 0x30) }
+            return .int(negative ? -v : v)
+        }
+        if integral {
+            var v: Int64 = 0
+            var overflow = false
+            for k in digitsStart..<digitsEnd {
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(p[k] - 0x30))
+                if o1 || o2 { overflow = true; break }
+                v = a
+            }
+            if !overflow { return .int(negative ? -v : v) }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)
+        return .number(Double(text) ?? .nan)
+    }
+}
