@@ -56,6 +56,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "livetape-bench",
+            dependencies: ["WebcastDecoder", "Tape", "Transcript", "WireKit"]
+        ),
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "TranscriptTests", dependencies: ["Transcript"]),
