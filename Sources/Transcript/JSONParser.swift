@@ -3,6 +3,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var offset: Int
     public var message: String
 
+    public init(offset: Int, message: String) {
+        self.offset = offset
+        self.message = message
+    }
+
     public var description: String { "\(message) at byte \(offset)" }
 }
 

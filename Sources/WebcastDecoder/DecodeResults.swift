@@ -87,6 +87,14 @@ public struct DecodedFetchResult: Sendable {
     public var messages: [DecodedMessage]
     public var errors: [DecodeError]
     public var notices: [Notice]
+
+    public init(fields: JSONValue, unknown: [UnknownField], messages: [DecodedMessage], errors: [DecodeError], notices: [Notice]) {
+        self.fields = fields
+        self.unknown = unknown
+        self.messages = messages
+        self.errors = errors
+        self.notices = notices
+    }
 }
 
 /// What a push frame carried, by `payload_type`.

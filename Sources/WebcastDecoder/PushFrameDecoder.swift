@@ -73,16 +73,16 @@ public struct PushFrameDecoder: Sendable {
                             errors: errors, notices: notices)
     }
 
-    /// The schema of each client and server payload type that is not a fetch result.
+    /// The schema of each client payload type that is not a fetch result (`msg` and
+    /// `im_enter_room_resp` carry fetch results).
     private static let payloadSchemas = [
         "hb": "HeartBeatMessage",
         "im_enter_room": "WebcastImEnterRoomMessage",
-        "im_enter_room_resp": "WebcastImEnterRoomMessage",
     ]
 
     private func decodeBody(payloadType: String, _ bytes: [UInt8], errors: inout [DecodeError], notices: inout [Notice]) -> FrameBody {
         switch payloadType {
-        case "msg":
+        case "msg", "im_enter_room_resp":
             let result = decodeFetchResult(bytes)
             errors += result.errors
             notices += result.notices

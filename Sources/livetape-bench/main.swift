@@ -68,7 +68,7 @@ let decodeAndRender = best(3) {
 }
 
 var usage = rusage()
-getrusage(RUSAGE_SELF, &usage)
+getrusage(RUSAGE_SELF.rawValue, &usage)
 let result: JSONValue = [
     "frames": .int(Int64(frames.count)),
     "messages": .int(Int64(messages)),

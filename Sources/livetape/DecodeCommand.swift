@@ -94,8 +94,8 @@ struct DecodeCommand: ParsableCommand {
 
     private func decodeTape(decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
         var transcriber = TapeTranscriber(view: view, decoder: decoder)
-        if format == .jsonl { emit(transcriber.header) }
         guard let tape else {
+            if format == .jsonl { emit(transcriber.header) }
             let (_, records) = Synthesizer.records(for: .demo)
             for (offset, record) in records.enumerated() {
                 transcriber.records(for: record, line: offset + 2).forEach(emit)
@@ -104,6 +104,7 @@ struct DecodeCommand: ParsableCommand {
         }
         let reader: TapeReader
         do { reader = try TapeReader(path: tape) } catch { throw CLIError.unreadable(error.description) }
+        if format == .jsonl { emit(transcriber.header) }
         for entry in reader {
             if case .failure(let error) = entry.result { printError(error.description) }
             transcriber.records(for: entry).forEach(emit)

@@ -16,7 +16,10 @@ final class LineOutput {
             handle = file
             ownsHandle = true
         } else {
-            handle = stdout
+            guard let standardOutput = fdopen(STDOUT_FILENO, "w") else {
+                throw CLIError.unreadable("cannot write to standard output")
+            }
+            handle = standardOutput
             ownsHandle = false
         }
         buffer.reserveCapacity(1 << 16)

@@ -99,7 +99,8 @@ import WireKit
         like.count = 15
         like.total = 9_000_000_000
         let file = try CLI.temporaryDirectory().appendingPathComponent("like.bin")
-        try Data(try like.serializedBytes()).write(to: file)
+        let bytes: [UInt8] = try like.serializedBytes()
+        try Data(bytes).write(to: file)
         let run = try CLI.run(["decode", "--message", "WebcastLikeMessage", file.path, "--view", "events"])
         #expect(run.status == 0, "\(run.stderr)")
         let event = try #require(try run.records().last)
