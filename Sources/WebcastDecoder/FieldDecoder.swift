@@ -95,15 +95,35 @@ private struct Walk {
         self.capture = capture
     }
 
-    /// Values per field number, kept until the message ends so they can be ordered by number.
+    /// Dotted path of the message being walked, built into a string only when something is reported.
+    private var pathParts: [String] = []
+
+    private func path(_ last: String) -> String {
+        (pathParts + [last]).joined(separator: ".")
+    }
+
+    /// The values of one field number, kept until the message ends so they can be ordered by number.
     private struct Slot {
         var field: FieldSchema
+        var single: JSONValue?
         var values: [JSONValue] = []
         var mapPairs: [(String, JSONValue)] = []
+
+        init(field: FieldSchema) { self.field = field }
+
+        var json: JSONValue? {
+            switch field.kind {
+            case .map: return .object(mapPairs)
+            default: return field.isRepeated ? .array(values) : single
+            }
+        }
     }
 
     mutating func message(_ schema: MessageSchema, range: Range<Int>, path: String, depth: Int) -> (JSONValue, WireError?) {
-        var slots: [Int: Slot] = [:]
+        pathParts.append(path)
+        defer { pathParts.removeLast() }
+        var slots: [Slot] = []
+        var ordered = true
         var reader = WireReader(bytes, range: range)
         var failure: WireError?
         do {
@@ -112,82 +132,87 @@ private struct Walk {
                     captured.append((field.number, r))
                     continue
                 }
-                guard let declared = schema.fields[field.number] else {
-                    recordUnknown(field, path: "\(path).\(field.number)", schemaKind: nil, depth: depth)
+                guard let declared = schema.field(field.number) else {
+                    recordUnknown(field, path: self.path(String(field.number)), schemaKind: nil, depth: depth)
                     continue
                 }
-                let fieldPath = "\(path).\(declared.name)"
-                var slot = slots[field.number] ?? Slot(field: declared)
-                if let error = decodeValue(field, declared: declared, path: fieldPath, depth: depth, into: &slot) {
-                    slots[field.number] = slot
+                let at: Int
+                if let last = slots.indices.last, slots[last].field.number == field.number {
+                    at = last
+                } else if let existing = slots.firstIndex(where: { $0.field.number == field.number }) {
+                    at = existing
+                } else {
+                    if let last = slots.last, last.field.number > field.number { ordered = false }
+                    slots.append(Slot(field: declared))
+                    at = slots.count - 1
+                }
+                if let error = decodeValue(field, declared: declared, depth: depth, into: &slots[at]) {
                     failure = error
                     break
                 }
-                slots[field.number] = slot
             }
         } catch {
             failure = error
         }
-        var object = JSONObjectBuilder()
-        for number in slots.keys.sorted() {
-            guard let slot = slots[number] else { continue }
-            if case .map = slot.field.kind {
-                object.set(slot.field.name, .object(slot.mapPairs))
-            } else if slot.field.isRepeated {
-                object.set(slot.field.name, .array(slot.values))
-            } else if let last = slot.values.last {
-                object.set(slot.field.name, last)
-            }
+        if !ordered { slots.sort { $0.field.number < $1.field.number } }
+        var pairs: [(String, JSONValue)] = []
+        pairs.reserveCapacity(slots.count)
+        for slot in slots {
+            if let value = slot.json { pairs.append((slot.field.name, value)) }
         }
-        return (object.value, failure)
+        return (.object(pairs), failure)
     }
 
     /// Decodes one occurrence of a declared field into its slot; returns a fatal error from a nested message.
-    private mutating func decodeValue(_ field: WireField, declared: FieldSchema, path: String, depth: Int, into slot: inout Slot) -> WireError? {
+    private mutating func decodeValue(_ field: WireField, declared: FieldSchema, depth: Int, into slot: inout Slot) -> WireError? {
         let kind = declared.kind
         switch (kind, field.value) {
-        case (.message(let typeName), .lengthDelimited(let range)):
-            guard let nested = decoder.schema.message(fullName: typeName) else {
-                recordUnknown(field, path: path, schemaKind: typeName, depth: depth)
+        case (.message, .lengthDelimited(let range)), (.map, .lengthDelimited(let range)):
+            guard let index = declared.messageIndex else {
+                recordUnknown(field, path: path(declared.name), schemaKind: Self.kindName(kind), depth: depth)
                 return nil
             }
             guard depth < decoder.maxDepth else {
                 return WireError(offset: field.offset, reason: .nestingTooDeep, fieldNumber: field.number)
             }
-            let (value, error) = message(nested, range: range, path: path, depth: depth + 1)
-            slot.values.append(value)
-            return error
-        case (.map(let typeName), .lengthDelimited(let range)):
-            guard let entry = decoder.schema.message(fullName: typeName) else {
-                recordUnknown(field, path: path, schemaKind: typeName, depth: depth)
-                return nil
+            let (value, error) = message(decoder.schema.messages[index], range: range, path: declared.name, depth: depth + 1)
+            if case .map = kind {
+                slot.mapPairs.append((value["key"].map(Self.mapKey) ?? "", value["value"] ?? .string("")))
+            } else if declared.isRepeated {
+                slot.values.append(value)
+            } else {
+                slot.single = value
             }
-            let (value, error) = message(entry, range: range, path: path, depth: depth + 1)
-            let key = value["key"].map(Self.mapKey) ?? ""
-            slot.mapPairs.append((key, value["value"] ?? .string("")))
             return error
         case (_, .lengthDelimited(let range)) where Self.isPackable(kind):
             do {
-                for element in try packedValues(kind, range: range) { slot.values.append(element) }
+                slot.values += try packedValues(kind, range: range)
             } catch {
                 return error
             }
+            return nil
+        default:
+            break
+        }
+        let value: JSONValue
+        switch (kind, field.value) {
         case (.string, .lengthDelimited(let range)):
             if let text = String(validating: bytes[range], as: UTF8.self) {
-                slot.values.append(.string(text))
+                value = .string(text)
             } else {
-                issues.append(FieldIssue(path: path, offset: field.offset - base, message: "invalid UTF-8 in string field"))
-                slot.values.append(["invalid_utf8_base64": .string(Self.base64(bytes[range]))])
+                issues.append(FieldIssue(path: path(declared.name), offset: field.offset - base, message: "invalid UTF-8 in string field"))
+                value = ["invalid_utf8_base64": .string(Self.base64(bytes[range]))]
             }
         case (.bytes, .lengthDelimited(let range)):
-            slot.values.append(.string(Self.base64(bytes[range])))
+            value = .string(Self.base64(bytes[range]))
         default:
-            if let scalar = Self.scalar(kind, field.value) {
-                slot.values.append(scalar)
-            } else {
-                recordUnknown(field, path: path, schemaKind: Self.kindName(kind), depth: depth)
+            guard let scalar = Self.scalar(kind, field.value) else {
+                recordUnknown(field, path: path(declared.name), schemaKind: Self.kindName(kind), depth: depth)
+                return nil
             }
+            value = scalar
         }
+        if declared.isRepeated { slot.values.append(value) } else { slot.single = value }
         return nil
     }
 

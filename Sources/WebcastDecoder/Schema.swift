@@ -18,6 +18,8 @@ public struct FieldSchema: Sendable {
     public var name: String
     public var kind: FieldKind
     public var isRepeated: Bool
+    /// For message and map fields: the position of their message in `Schema.messages`.
+    var messageIndex: Int?
 }
 
 /// One declared message: its fields by number.
@@ -26,14 +28,32 @@ public struct MessageSchema: Sendable {
     public var fullName: String
     /// The short name, e.g. `WebcastChatMessage`: what a push frame's `method` carries.
     public var name: String
-    public var fields: [Int: FieldSchema]
+    public private(set) var fields: [Int: FieldSchema]
+    /// Fields numbered below `denseLimit`, indexed by number, for the hot path.
+    private var dense: [FieldSchema?]
+    private static let denseLimit = 64
+
+    init(fullName: String, name: String, fields: [Int: FieldSchema]) {
+        self.fullName = fullName
+        self.name = name
+        self.fields = fields
+        dense = (0..<Self.denseLimit).map { fields[$0] }
+    }
+
+    /// The declared field with this number.
+    @inline(__always)
+    public func field(_ number: Int) -> FieldSchema? {
+        number < Self.denseLimit ? dense[number] : fields[number]
+    }
 }
 
 /// The project's protobuf schema, read from the descriptor that `tools/regen-proto`
 /// embeds in `WebcastProto`, so that decoding walks messages by field number.
 public struct Schema: Sendable {
-    public private(set) var messages: [String: MessageSchema] = [:]
-    private var byShortName: [String: String] = [:]
+    /// Every message, top-level and nested.
+    public private(set) var messages: [MessageSchema] = []
+    private var byFullName: [String: Int] = [:]
+    private var byShortName: [String: Int] = [:]
 
     /// The schema of `Proto/webcast.proto`.
     public static let webcast: Schema = {
@@ -48,8 +68,19 @@ public struct Schema: Sendable {
             let prefix = file.package.isEmpty ? "" : file.package + "."
             for message in file.messageType {
                 add(message, prefix: prefix)
-                byShortName[message.name] = prefix + message.name
+                byShortName[message.name] = byFullName[prefix + message.name]
             }
+        }
+        // Resolve each message-typed field to its message's position, once.
+        for index in messages.indices {
+            var fields = messages[index].fields
+            for (number, field) in fields {
+                switch field.kind {
+                case .message(let typeName), .map(let typeName): fields[number]?.messageIndex = byFullName[typeName]
+                default: break
+                }
+            }
+            messages[index] = MessageSchema(fullName: messages[index].fullName, name: messages[index].name, fields: fields)
         }
     }
 
@@ -63,10 +94,12 @@ public struct Schema: Sendable {
                 number: number,
                 name: field.name,
                 kind: kind(of: field, in: message),
-                isRepeated: field.label == .repeated
+                isRepeated: field.label == .repeated,
+                messageIndex: nil
             )
         }
-        messages[fullName] = MessageSchema(fullName: fullName, name: message.name, fields: fields)
+        byFullName[fullName] = messages.count
+        messages.append(MessageSchema(fullName: fullName, name: message.name, fields: fields))
     }
 
     private func kind(of field: Google_Protobuf_FieldDescriptorProto, in message: Google_Protobuf_DescriptorProto) -> FieldKind {
@@ -97,11 +130,11 @@ public struct Schema: Sendable {
 
     /// The top-level message whose short name is `method` (e.g. `WebcastGiftMessage`).
     public func message(forMethod method: String) -> MessageSchema? {
-        byShortName[method].flatMap { messages[$0] }
+        byShortName[method].map { messages[$0] }
     }
 
     /// The message with this fully qualified name.
     public func message(fullName: String) -> MessageSchema? {
-        messages[fullName]
+        byFullName[fullName].map { messages[$0] }
     }
 }
