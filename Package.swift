@@ -8,7 +8,7 @@ let package = Package(
         .library(name: "WebcastDecoder", targets: ["WebcastDecoder"]),
         .library(name: "WebcastProto", targets: ["WebcastProto"]),
         .library(name: "Tape", targets: ["Tape"]),
-        .library(name: "Transcript", targets: ["Transcript"]),
+        .library(name: "JSONKit", targets: ["JSONKit"]),
         .library(name: "WireKit", targets: ["WireKit"]),
         .library(name: "FixtureSynth", targets: ["FixtureSynth"]),
     ],
@@ -33,12 +33,12 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "WireKit", dependencies: ["CZlib"]),
-        .target(name: "Transcript"),
-        .target(name: "Tape"),
+        .target(name: "JSONKit"),
+        .target(name: "Tape", dependencies: ["JSONKit"]),
         .target(
             name: "WebcastDecoder",
             dependencies: [
-                "WebcastProto", "WireKit", "Transcript", "Tape",
+                "WebcastProto", "WireKit", "JSONKit", "Tape",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -52,20 +52,20 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "Tape", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "Tape", "JSONKit", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "livetape-bench",
-            dependencies: ["WebcastDecoder", "Tape", "Transcript", "WireKit"]
+            dependencies: ["WebcastDecoder", "Tape", "JSONKit", "WireKit"]
         ),
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
-        .testTarget(name: "TranscriptTests", dependencies: ["Transcript"]),
+        .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
         .testTarget(
             name: "WebcastDecoderTests",
-            dependencies: ["WebcastDecoder", "WebcastProto", "WireKit", "Tape", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["WebcastDecoder", "WebcastProto", "WireKit", "Tape", "JSONKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "FixtureSynthTests",
@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LiveTapeCLITests",
-            dependencies: ["livetape", "Tape", "Transcript", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["livetape", "Tape", "JSONKit", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ]
 )

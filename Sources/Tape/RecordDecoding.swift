@@ -1,3 +1,5 @@
+import JSONKit
+
 // Maps parsed JSON lines to headers and records. Unknown fields are ignored; `null` counts
 // as absent for optional fields.
 
@@ -6,7 +8,7 @@ struct SchemaError: Error {
 }
 
 struct FieldReader {
-    let members: [(key: [UInt8], value: JSONValue)]
+    let members: [(String, JSONValue)]
     /// Prefix for field names in messages, e.g. `request.`.
     let path: String
 
@@ -18,9 +20,9 @@ struct FieldReader {
 
     /// The value for `key` (the last one if the key repeats); nil when absent or null.
     func value(_ key: String) -> JSONValue? {
-        for member in members.reversed() where member.key.elementsEqual(key.utf8) {
-            if case .null = member.value { return nil }
-            return member.value
+        for (name, value) in members.reversed() where name == key {
+            if case .null = value { return nil }
+            return value
         }
         return nil
     }
@@ -35,8 +37,8 @@ struct FieldReader {
 
     func optionalString(_ key: String) throws(SchemaError) -> String? {
         guard let v = value(key) else { return nil }
-        guard case .string(let bytes) = v else { throw wrongType(key, "a string", v) }
-        return String(decoding: bytes, as: UTF8.self)
+        guard case .string(let text) = v else { throw wrongType(key, "a string", v) }
+        return text
     }
 
     func string(_ key: String) throws(SchemaError) -> String {
@@ -47,7 +49,7 @@ struct FieldReader {
     func optionalInt(_ key: String, in range: ClosedRange<Int64>? = nil) throws(SchemaError) -> Int? {
         guard let v = value(key) else { return nil }
         guard case .int(let n) = v else {
-            if case .number = v { throw SchemaError(message: "field \(name(key)): expected an integer, found a non-integer or out-of-range number") }
+            if case .double = v { throw SchemaError(message: "field \(name(key)): expected an integer, found a non-integer or out-of-range number") }
             throw wrongType(key, "an integer", v)
         }
         if let range, !range.contains(n) {
@@ -99,7 +101,7 @@ struct FieldReader {
                   case .string(let name) = pair[0], case .string(let value) = pair[1] else {
                 throw SchemaError(message: "field \(self.name(key)), item \(index): expected a [name, value] pair of strings")
             }
-            headers.append(HTTPHeader(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
+            headers.append(HTTPHeader(name: name, value: value))
         }
         return headers
     }
@@ -116,11 +118,11 @@ struct FieldReader {
         case (.some, .some):
             throw SchemaError(message: "field \(name(key)): has both \"text\" and \"base64\"")
         case (.some(let t), nil):
-            guard case .string(let bytes) = t else { throw body.wrongType("text", "a string", t) }
-            return Body(bytes)
+            guard case .string(let text) = t else { throw body.wrongType("text", "a string", t) }
+            return Body(text: text)
         case (nil, .some(let b)):
             guard case .string(let encoded) = b else { throw body.wrongType("base64", "a string", b) }
-            switch Base64.decode(encoded) {
+            switch Base64.decode(Array(encoded.utf8)) {
             case .success(let bytes): return Body(bytes)
             case .failure(let e): throw SchemaError(message: "field \(body.name("base64")): \(e.message) at character \(e.index + 1)")
             }
@@ -212,8 +214,7 @@ enum RecordDecoding {
     static func opcode(_ f: FieldReader) throws(SchemaError) -> WebSocketOpcode {
         guard let v = f.value("opcode") else { throw f.missing("opcode") }
         switch v {
-        case .string(let bytes):
-            let name = String(decoding: bytes, as: UTF8.self)
+        case .string(let name):
             if let op = WebSocketOpcode(name: name) { return op }
             throw SchemaError(message: "field \"opcode\": \"\(name)\" is not text, binary, ping, pong or continuation")
         case .int(let n):
@@ -236,10 +237,9 @@ enum RecordDecoding {
         guard let formatValue = f.value("format") else {
             return .failure(.notATape("line 1 has no \"format\" field (a tape starts with {\"format\":\"\(TapeFormat.name)\",\"version\":1,…})"))
         }
-        guard case .string(let formatBytes) = formatValue else {
+        guard case .string(let format) = formatValue else {
             return .failure(.notATape("field \"format\" is \(formatValue.typeName), expected \"\(TapeFormat.name)\""))
         }
-        let format = String(decoding: formatBytes, as: UTF8.self)
         guard format == TapeFormat.name else {
             return .failure(.notATape("format is \"\(format)\", expected \"\(TapeFormat.name)\""))
         }
@@ -252,8 +252,8 @@ enum RecordDecoding {
             if let list = f.value("redacted") {
                 guard case .array(let items) = list else { throw f.wrongType("redacted", "an array of strings", list) }
                 for item in items {
-                    guard case .string(let bytes) = item else { throw f.wrongType("redacted", "an array of strings", item) }
-                    redacted.append(String(decoding: bytes, as: UTF8.self))
+                    guard case .string(let name) = item else { throw f.wrongType("redacted", "an array of strings", item) }
+                    redacted.append(name)
                 }
             }
             return .success(TapeHeader(

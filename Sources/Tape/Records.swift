@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 
 /// One HTTP header line. Tapes keep headers as an ordered list with duplicates.
 public struct HTTPHeader: Sendable, Hashable {
@@ -50,10 +51,10 @@ public struct Body: Sendable, Hashable, ExpressibleByStringLiteral {
     public var count: Int { bytes.count }
     public var data: Data { Data(bytes) }
     /// The bytes decoded as UTF-8, or nil when they are not valid UTF-8.
-    public var text: String? { isValidUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil }
+    public var text: String? { UTF8Bytes.isValid(bytes) ? String(decoding: bytes, as: UTF8.self) : nil }
     /// True when the encoder writes this body as `{"text":…}`: valid UTF-8 without ASCII
     /// control characters other than tab, line feed and carriage return.
-    public var isStoredAsText: Bool { isPrintableUTF8(bytes) }
+    public var isStoredAsText: Bool { UTF8Bytes.isPrintable(bytes) }
 }
 
 /// Which way data flowed. `recv` = server → client, `send` = client → server.

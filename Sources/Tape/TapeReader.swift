@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JSONKit
 
 /// One line's outcome: its 1-based line number and the record or the error for that line.
 public typealias TapeEntry = (line: Int, result: Result<TapeRecord, TapeError>)
@@ -85,7 +86,7 @@ public struct TapeReader: Sequence, Sendable {
                 throw .notATape(location, reason: "line 1 is empty; a tape starts with a header line {\"format\":\"\(TapeFormat.name)\",…}")
             }
             let parsed: JSONValue
-            do throws(JSONSyntaxError) {
+            do throws(JSONParseError) {
                 parsed = try JSONParser.parse(content)
             } catch {
                 if !terminated {
@@ -173,7 +174,7 @@ public struct TapeReader: Sequence, Sendable {
         private mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, offset: UInt64, terminated: Bool) -> Result<TapeRecord, TapeError> {
             var location = TapeLocation(file: name, line: number, byteOffset: offset)
             let parsed: JSONValue
-            do throws(JSONSyntaxError) {
+            do throws(JSONParseError) {
                 parsed = try JSONParser.parse(bytes)
             } catch {
                 if !terminated { return .failure(.truncatedLine(location, bytes: bytes.count)) }

@@ -1,4 +1,4 @@
-import Transcript
+import JSONKit
 
 /// Where in the pipeline a decode error happened.
 public enum DecodeStage: String, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import SwiftProtobuf
 import Tape
-import Transcript
+import JSONKit
 import WebcastProto
 
 /// Renders decoded messages as `events` transcript records: what an app built on a

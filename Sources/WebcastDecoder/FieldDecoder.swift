@@ -1,5 +1,5 @@
 import Foundation
-import Transcript
+import JSONKit
 import WireKit
 
 /// A field that the schema does not declare, or whose wire type differs from the schema's:

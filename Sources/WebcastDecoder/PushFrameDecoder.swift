@@ -1,5 +1,5 @@
 import Foundation
-import Transcript
+import JSONKit
 import WireKit
 
 /// Decodes push frames and fetch results, keyed on field numbers, never letting one bad

@@ -1,6 +1,6 @@
 import Foundation
 import Tape
-import Transcript
+import JSONKit
 
 /// Turns tape entries into transcript records of one view, one entry at a time, so a tape
 /// of any size is decoded in constant memory. Errors become records; nothing stops the stream.

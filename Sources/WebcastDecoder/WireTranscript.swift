@@ -1,6 +1,6 @@
 import Foundation
 import Tape
-import Transcript
+import JSONKit
 
 /// The two transcript views of a tape.
 public enum TranscriptView: String, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import Foundation
 import Tape
-import Transcript
+import JSONKit
 import WebcastDecoder
 import WireKit
 

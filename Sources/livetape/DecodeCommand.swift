@@ -2,7 +2,7 @@ import ArgumentParser
 import FixtureSynth
 import Foundation
 import Tape
-import Transcript
+import JSONKit
 import WebcastDecoder
 import WireKit
 

@@ -1,4 +1,4 @@
-import Transcript
+import JSONKit
 
 /// The readable live view of a transcript: one line per event, like a client's console.
 enum LiveView {

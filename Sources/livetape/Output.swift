@@ -1,5 +1,5 @@
 import Foundation
-import Transcript
+import JSONKit
 
 /// Buffered line output to a file or standard output.
 final class LineOutput {

@@ -1,5 +1,5 @@
 import Foundation
-import Transcript
+import JSONKit
 
 /// Runs the built `livetape` executable and captures what it prints.
 struct CLIRun {

@@ -2,7 +2,7 @@ import Foundation
 import SwiftProtobuf
 import Tape
 import Testing
-import Transcript
+import JSONKit
 import WebcastProto
 import WireKit
 

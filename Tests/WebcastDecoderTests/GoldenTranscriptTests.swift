@@ -1,7 +1,7 @@
 import Foundation
 import Tape
 import Testing
-import Transcript
+import JSONKit
 import WebcastDecoder
 
 /// Every fixture tape, decoded now, must equal its golden transcripts byte for byte. The goldens

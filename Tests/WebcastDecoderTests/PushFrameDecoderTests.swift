@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Transcript
+import JSONKit
 import WebcastDecoder
 import WebcastProto
 import WireKit

@@ -1,6 +1,6 @@
 import Foundation
 import SwiftProtobuf
-import Transcript
+import JSONKit
 import WebcastProto
 import WireKit
 

@@ -1,37 +1,22 @@
-// A small strict JSON parser for single tape lines. Strings stay as unescaped UTF-8 bytes so
-// that bodies are never converted to `String` and back.
+/// A JSON syntax error, with the byte offset where the input stopped making sense.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// 0-based byte offset within the parsed bytes.
+    public var offset: Int
+    public var message: String
 
-enum JSONValue {
-    case null
-    case bool(Bool)
-    /// An integer literal (no fraction or exponent) that fits in Int64.
-    case int(Int64)
-    /// Any other number.
-    case number(Double)
-    case string([UInt8])
-    case array([JSONValue])
-    case object([(key: [UInt8], value: JSONValue)])
-
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
+    public init(offset: Int, message: String) {
+        self.offset = offset
+        self.message = message
     }
+
+    public var description: String { "\(message) at byte \(offset)" }
 }
 
-struct JSONSyntaxError: Error {
-    /// 0-based byte offset within the line.
-    var offset: Int
-    var message: String
-}
-
-struct JSONParser {
-    static let maxDepth = 512
+/// A strict JSON parser (RFC 8259): one value per input, object keys kept in document order,
+/// integers that fit `Int64` as `.int`, other numbers as `.double`, invalid UTF-8 rejected.
+public struct JSONParser {
+    /// Nesting beyond this depth is an error rather than a stack overflow.
+    public static let maxDepth = 512
 
     private let p: UnsafeBufferPointer<UInt8>
     private var i = 0
@@ -40,7 +25,7 @@ struct JSONParser {
     private init(_ p: UnsafeBufferPointer<UInt8>) { self.p = p }
 
     /// Parses exactly one JSON value surrounded by optional whitespace.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.value()
@@ -51,8 +36,8 @@ struct JSONParser {
         return value
     }
 
-    private func error(_ message: String, at offset: Int? = nil) -> JSONSyntaxError {
-        JSONSyntaxError(offset: offset ?? i, message: message)
+    private func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+        JSONParseError(offset: offset ?? i, message: message)
     }
 
     private func describe(_ b: UInt8) -> String {
@@ -67,7 +52,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func value() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func value() throws(JSONParseError) -> JSONValue {
         guard i < p.count else { throw error("unexpected end of line, expected a value") }
         switch p[i] {
         case UInt8(ascii: "{"): return try object()
@@ -81,7 +66,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+    private mutating func literal(_ word: StaticString) throws(JSONParseError) {
         let start = i
         let matched = word.withUTF8Buffer { w -> Bool in
             guard start + w.count <= p.count else { return false }
@@ -92,15 +77,15 @@ struct JSONParser {
         i += word.utf8CodeUnitCount
     }
 
-    private mutating func enter() throws(JSONSyntaxError) {
+    private mutating func enter() throws(JSONParseError) {
         depth += 1
         if depth > JSONParser.maxDepth { throw error("nesting deeper than \(JSONParser.maxDepth) levels") }
     }
 
-    private mutating func object() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func object() throws(JSONParseError) -> JSONValue {
         try enter()
         i += 1
-        var members: [(key: [UInt8], value: JSONValue)] = []
+        var members: [(String, JSONValue)] = []
         skipWhitespace()
         if i < p.count && p[i] == UInt8(ascii: "}") {
             i += 1
@@ -128,7 +113,7 @@ struct JSONParser {
         return .object(members)
     }
 
-    private mutating func array() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func array() throws(JSONParseError) -> JSONValue {
         try enter()
         i += 1
         var elements: [JSONValue] = []
@@ -151,8 +136,13 @@ struct JSONParser {
         return .array(elements)
     }
 
-    /// Parses a string starting at the opening quote; returns its unescaped UTF-8 bytes.
-    private mutating func string() throws(JSONSyntaxError) -> [UInt8] {
+    /// Parses a string starting at the opening quote.
+    private mutating func string() throws(JSONParseError) -> String {
+        String(decoding: try stringBytes(), as: UTF8.self)
+    }
+
+    /// Parses a string starting at the opening quote; returns its unescaped, validated UTF-8 bytes.
+    private mutating func stringBytes() throws(JSONParseError) -> [UInt8] {
         let open = i
         i += 1
         let start = i
@@ -168,7 +158,7 @@ struct JSONParser {
             if b < 0x80 {
                 i += 1
             } else {
-                let len = utf8SequenceLength(p, at: i)
+                let len = UTF8Bytes.sequenceLength(p, at: i)
                 if len == 0 { throw error("invalid UTF-8 in string") }
                 i += len
             }
@@ -220,7 +210,7 @@ struct JSONParser {
                 out.append(b)
                 i += 1
             } else {
-                let len = utf8SequenceLength(p, at: i)
+                let len = UTF8Bytes.sequenceLength(p, at: i)
                 if len == 0 { throw error("invalid UTF-8 in string") }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<(i + len)]))
                 i += len
@@ -229,7 +219,7 @@ struct JSONParser {
         throw error("unterminated string", at: open)
     }
 
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    private mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= p.count else { throw error("incomplete \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -266,7 +256,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func number() throws(JSONSyntaxError) -> JSONValue {
+    private mutating func number() throws(JSONParseError) -> JSONValue {
         let start = i
         var negative = false
         if p[i] == UInt8(ascii: "-") {
@@ -314,6 +304,19 @@ struct JSONParser {
             if !overflow { return .int(negative ? -v : v) }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)
-        return .number(Double(text) ?? .nan)
+        return .double(Double(text) ?? .nan)
+    }
+}
+
+extension JSONParser {
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in try parse(buffer) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8))
     }
 }

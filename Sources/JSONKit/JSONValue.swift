@@ -43,6 +43,18 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// "a string", "an object", ...: for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .int, .double: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
     public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil

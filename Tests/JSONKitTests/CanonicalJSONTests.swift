@@ -1,5 +1,5 @@
 import Testing
-import Transcript
+import JSONKit
 
 @Suite struct CanonicalJSONTests {
     @Test func keepsKeyOrderAndWritesNoWhiteSpace() {
@@ -43,9 +43,9 @@ import Transcript
     }
 
     @Test func reportsWhereTheSyntaxBreaks() {
-        #expect(failure(#"{"a":1  "b":2}"#) == JSONParseError(offset: 8, message: "expected ',' or '}'"))
-        #expect(failure(#"{"a": "#) == JSONParseError(offset: 6, message: "unexpected end of input"))
-        #expect(failure("123x") == JSONParseError(offset: 3, message: "unexpected text after the JSON value"))
+        #expect(failure(#"{"a":1  "b":2}"#) == JSONParseError(offset: 8, message: "unexpected '\"', expected ',' or '}'"))
+        #expect(failure(#"{"a": "#) == JSONParseError(offset: 6, message: "unexpected end of line, expected a value"))
+        #expect(failure("123x") == JSONParseError(offset: 3, message: "unexpected 'x' after the end of the JSON value"))
     }
 
     @Test func rejectsInvalidUTF8AndDeepNesting() {

@@ -1,0 +1,119 @@
+/// Appends compact JSON to a byte buffer: the one place where LiveTape writes JSON text.
+/// Strings are escaped minimally (`"`, `\`, control characters, DEL); other text stays UTF-8.
+public struct JSONWriter {
+    public var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public init(appendingTo bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Appends literal JSON text, e.g. `{"kind":`.
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func uint(_ v: UInt64) {
+        if v < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(v))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, enough for 20 digits
+        withUnsafeMutableBytes(of: &digits) { d in
+            var count = 0
+            var value = v
+            while value > 0 {
+                d[23 - count] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+                count += 1
+            }
+            bytes.append(contentsOf: d[(24 - count)...])
+        }
+    }
+
+    public mutating func int(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        uint(v.magnitude)
+    }
+
+    /// Integral doubles below 1e15 as integers, others in Swift's shortest round-trip form;
+    /// NaN and the infinities, which JSON lacks, as the strings "NaN", "Infinity", "-Infinity".
+    public mutating func double(_ d: Double) {
+        if d.isNaN {
+            string("NaN")
+        } else if d.isInfinite {
+            string(d < 0 ? "-Infinity" : "Infinity")
+        } else if d == d.rounded(.towardZero), abs(d) < 1e15 {
+            int(Int64(d))
+        } else {
+            bytes.append(contentsOf: d.description.utf8)
+        }
+    }
+
+    public mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { string(utf8: $0) }
+    }
+
+    /// Writes UTF-8 bytes as a JSON string.
+    public mutating func string(utf8 p: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for (i, b) in p.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i]))
+            escape(b)
+            runStart = i + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private mutating func escape(_ b: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch b {
+        case 0x22, 0x5C: bytes.append(b)
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case 0x08: bytes.append(UInt8(ascii: "b"))
+        case 0x0C: bytes.append(UInt8(ascii: "f"))
+        default:
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+            bytes.append(Self.hexDigits[Int(b >> 4)])
+            bytes.append(Self.hexDigits[Int(b & 0x0F)])
+        }
+    }
+
+    /// Writes a value canonically: keys in their stored order, no white space.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let b): b ? raw("true") : raw("false")
+        case .int(let n): int(n)
+        case .double(let d): double(d)
+        case .string(let s): string(s)
+        case .array(let items):
+            bytes.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                self.value(item)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let pairs):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, (key, item)) in pairs.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(key)
+                bytes.append(UInt8(ascii: ":"))
+                self.value(item)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+}

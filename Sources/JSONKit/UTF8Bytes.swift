@@ -1,0 +1,55 @@
+/// UTF-8 checks over raw bytes, without building a `String`.
+public enum UTF8Bytes {
+    /// Length of the valid UTF-8 sequence starting at `i` (whose lead byte is >= 0x80), or 0.
+    @inline(__always)
+    public static func sequenceLength(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
+        let n = p.count
+        let b0 = p[i]
+        @inline(__always) func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+            i + k < n && p[i + k] >= lo && p[i + k] <= hi
+        }
+        switch b0 {
+        case 0xC2...0xDF: return cont(1) ? 2 : 0
+        case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : 0
+        case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : 0
+        case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0
+        case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0
+        case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : 0
+        case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0
+        default: return 0
+        }
+    }
+
+    /// Whether `bytes` are valid UTF-8.
+    public static func isValid(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < p.count {
+                if p[i] < 0x80 { i += 1; continue }
+                let len = sequenceLength(p, at: i)
+                if len == 0 { return false }
+                i += len
+            }
+            return true
+        }
+    }
+
+    /// Valid UTF-8 with no ASCII control characters other than tab, LF and CR (and no DEL).
+    public static func isPrintable(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < p.count {
+                let b = p[i]
+                if b < 0x80 {
+                    if (b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D) || b == 0x7F { return false }
+                    i += 1
+                    continue
+                }
+                let len = sequenceLength(p, at: i)
+                if len == 0 { return false }
+                i += len
+            }
+            return true
+        }
+    }
+}
