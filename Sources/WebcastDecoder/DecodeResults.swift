@@ -14,6 +14,8 @@ public struct DecodeError: Sendable, Equatable {
     public var method: String?
     /// The inner message's index within its fetch result.
     public var index: Int?
+    /// The `seq_id` of the push frame it came in, when known.
+    public var seqID: String?
     /// Byte offset of the failure within the bytes of `stage` (frame, inflated payload or message payload).
     public var offset: Int?
     public var payloadSize: Int?
@@ -77,6 +79,15 @@ public struct DecodedMessage: Sendable {
     public var unknown: [UnknownField]
     public var issues: [FieldIssue]
     public var error: DecodeError?
+
+    /// The issues as decode errors, so that they are reported where errors are: the message
+    /// itself still decoded, with the offending values kept as bytes.
+    public var issueErrors: [DecodeError] {
+        issues.map {
+            DecodeError(stage: .message, message: "\($0.path): \($0.message)", method: method, index: index,
+                        offset: $0.offset, payloadSize: payload.count)
+        }
+    }
 }
 
 /// The payload of a `msg` frame, or the body of a signing service's `/webcast/fetch`.

@@ -8,11 +8,10 @@ import WebcastProto
 /// TikTok LIVE client consumes. Event names follow the `tiktoklive` client's events
 /// (comment, gift, like, join, follow, share, ...), in snake case.
 public enum EventsTranscript {
-    /// The event records of one decoded inner message.
+    /// The event records of one decoded inner message; none when it failed to decode, fully or
+    /// in part (its errors are reported with the frame's).
     public static func events(for message: DecodedMessage, context: RecordContext) -> [JSONValue] {
-        if let error = message.error {
-            return [decodeError(error, context: context)]
-        }
+        guard message.error == nil, message.issues.isEmpty else { return [] }
         do {
             guard let event = try event(for: message, context: context) else { return [] }
             return [event]
@@ -26,7 +25,10 @@ public enum EventsTranscript {
     public static func decodeError(_ error: DecodeError, context: RecordContext) -> JSONValue {
         var object = context.start("event", "decode_error")
         object.set("stage", .string(error.stage.rawValue))
+        object.set("seq_id", error.seqID.map(JSONValue.string))
         object.set("method", error.method.map(JSONValue.string))
+        object.set("index", error.index.map { .int(Int64($0)) })
+        object.set("offset", error.offset.map { .int(Int64($0)) })
         object.set("error", .string(error.message))
         return object.value
     }

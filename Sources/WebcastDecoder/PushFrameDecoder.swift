@@ -58,8 +58,10 @@ public struct PushFrameDecoder: Sendable {
                 inner = try Inflate.gunzip(payload, limit: inflateLimit)
                 report.inflatedSize = inner.count
             } catch {
-                errors.append(DecodeError(stage: .inflate, message: error.description, offset: error.inputOffset,
-                                          payloadSize: payload.count))
+                var failure = DecodeError(stage: .inflate, message: error.description, offset: error.inputOffset,
+                                          payloadSize: payload.count)
+                failure.seqID = frameFields["seq_id"]?.stringValue
+                errors.append(failure)
                 return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                                     payloadSize: payload.count, compression: report, body: .empty,
                                     errors: errors, notices: notices)
@@ -68,6 +70,8 @@ public struct PushFrameDecoder: Sendable {
         if !inner.isEmpty || payloadType == "ack" {
             body = decodeBody(payloadType: payloadType, inner, errors: &errors, notices: &notices)
         }
+        let seqID = frameFields["seq_id"]?.stringValue
+        for index in errors.indices { errors[index].seqID = seqID }
         return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                             payloadSize: payload.count, compression: report, body: body,
                             errors: errors, notices: notices)
@@ -120,6 +124,7 @@ public struct PushFrameDecoder: Sendable {
         for (index, entry) in walk.captured.enumerated() {
             let message = decodeMessage(bytes, envelope: entry.range, index: index, schema: envelopeSchema)
             if let error = message.error { errors.append(error) }
+            errors += message.issueErrors
             if message.isUnknownMethod {
                 notices.append(Notice(kind: .unknownMethod, detail: "method '\(message.method)' decoded without a schema"))
             }

@@ -49,6 +49,7 @@ public struct TapeTranscriber: Sendable {
             guard let result = fetchResult(in: exchange) else { return [] }
             errorCount += result.errors.count
             return result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
+                + result.errors.map { EventsTranscript.decodeError($0, context: context) }
         case (.wsOpen(let open), .wire):
             return [WireTranscript.open(open, context: context)]
         case (.wsOpen(let open), .events):
@@ -76,11 +77,11 @@ public struct TapeTranscriber: Sendable {
         case .wire:
             return WireTranscript.frame(frame, message: message, context: context)
         case .events:
-            var out = frame.errors.filter { $0.stage != .message }.map { EventsTranscript.decodeError($0, context: context) }
+            var out: [JSONValue] = []
             if message.direction == .recv, case .fetchResult(let result) = frame.body {
-                out += result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
+                out = result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
             }
-            return out
+            return out + frame.errors.map { EventsTranscript.decodeError($0, context: context) }
         }
     }
 

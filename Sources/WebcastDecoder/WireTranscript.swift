@@ -170,6 +170,7 @@ public enum WireTranscript {
     public static func decodeError(_ error: DecodeError, context: RecordContext) -> JSONValue {
         var object = context.start("type", "decode_error")
         object.set("stage", .string(error.stage.rawValue))
+        object.set("seq_id", error.seqID.map(JSONValue.string))
         object.set("method", error.method.map(JSONValue.string))
         object.set("index", error.index.map { .int(Int64($0)) })
         object.set("offset", error.offset.map { .int(Int64($0)) })

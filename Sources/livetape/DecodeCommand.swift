@@ -65,7 +65,13 @@ struct DecodeCommand: ParsableCommand {
         do { out = try LineOutput(path: output) } catch { printError("\(error)"); throw ExitCode(ExitCodes.unreadable) }
         defer { out.close() }
         let decoder = PushFrameDecoder(inflateLimit: inflateLimit)
+        let source = tape ?? frameInput ?? messageInput.last ?? "demo"
+        var reported = 0
         let emit: (JSONValue) -> Void = { record in
+            if record["type"] == "decode_error" || record["event"] == "decode_error" {
+                reported += 1
+                if reported <= Self.maxReportedErrors { printError(Self.describe(decodeError: record, in: source)) }
+            }
             switch format {
             case .jsonl: out.write(record)
             case .text: if let line = LiveView.line(record) { out.write(line: line) }
@@ -87,9 +93,27 @@ struct DecodeCommand: ParsableCommand {
         }
         if errors > 0 {
             out.flush()
-            printError("\(errors) decode error\(errors == 1 ? "" : "s"); see the decode_error records")
+            let unreported = reported > Self.maxReportedErrors ? " (the first \(Self.maxReportedErrors) are shown above)" : ""
+            printError("\(errors) decode error\(errors == 1 ? "" : "s")\(unreported); see the decode_error records")
             throw ExitCode(ExitCodes.decodeErrors)
         }
+    }
+
+    private static let maxReportedErrors = 20
+
+    /// `file:line: frame seq N, message I (Method): stage: error at byte X`, from a decode_error record.
+    private static func describe(decodeError record: JSONValue, in source: String) -> String {
+        var place = [String]()
+        if let seq = record["seq_id"]?.stringValue { place.append("frame seq \(seq)") }
+        if let index = record["index"]?.intValue {
+            place.append("message \(index)" + (record["method"]?.stringValue.map { " (\($0))" } ?? ""))
+        }
+        let line = record["line"]?.intValue ?? 0
+        let location = line > 0 ? "\(source):\(line)" : source
+        let stage = record["stage"]?.stringValue ?? "decode"
+        let message = record["error"]?.stringValue ?? "decode error"
+        if stage == "tape" { return message }
+        return ([location] + place).joined(separator: ": ") + ": \(stage): \(message)"
     }
 
     private func decodeTape(decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
@@ -106,7 +130,6 @@ struct DecodeCommand: ParsableCommand {
         do { reader = try TapeReader(path: tape) } catch { throw CLIError.unreadable(error.description) }
         if format == .jsonl { emit(transcriber.header) }
         for entry in reader {
-            if case .failure(let error) = entry.result { printError(error.description) }
             transcriber.records(for: entry).forEach(emit)
         }
         return transcriber.errorCount
@@ -122,17 +145,19 @@ struct DecodeCommand: ParsableCommand {
 
     private func decodeMessage(method: String, _ bytes: [UInt8], decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
         let message = decoder.decodeMessage(method: method, payload: bytes)
+        let errors = (message.error.map { [$0] } ?? []) + message.issueErrors
         let context = RecordContext(line: 0, timeMicros: 0, conn: nil)
         if format == .jsonl { emit(transcriptHeader(view)) }
         switch view {
         case .wire:
             let result = DecodedFetchResult(fields: .object([]), unknown: [], messages: [message],
-                                            errors: message.error.map { [$0] } ?? [], notices: [])
+                                            errors: errors, notices: [])
             WireTranscript.fetchResult(result, context: context).dropFirst().forEach(emit)
         case .events:
             EventsTranscript.events(for: message, context: context).forEach(emit)
+            errors.map { EventsTranscript.decodeError($0, context: context) }.forEach(emit)
         }
-        return message.error == nil ? 0 : 1
+        return errors.count
     }
 
     /// Reads a file or standard input and undoes base64 or hex.

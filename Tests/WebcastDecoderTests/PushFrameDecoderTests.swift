@@ -218,4 +218,23 @@ import WireKit
         #expect(decoded.fields["route_params"] == ["a": "1", "b": "2"])
         #expect(decoded.messages.first?.fields["delete_msg_ids"] == ["1", "7400000000000000000"])
     }
+
+    @Test func bytesThatAreNotProtobufAreAFrameError() throws {
+        let frame = decoder.decodeFrame(Array("GET / HTTP/1.1\r\n".utf8))
+        let error = try #require(frame.errors.first)
+        #expect(error.stage == .frame)
+        #expect(error.offset == 0)
+        #expect(error.message.contains("wire type"))
+        #expect(frame.errors.count == 1)
+    }
+
+    @Test func frameErrorsCarryTheFrameSeqIDAndIssuesBecomeErrors() throws {
+        let invalid: [UInt8] = [0x1A, 0x02, 0xC3, 0x28]
+        let frame = decoder.decodeFrame(Build.frame(payload: Build.fetchResult([Build.bytes(Build.envelope("WebcastChatMessage", invalid))]), seqID: 1234))
+        let error = try #require(frame.errors.first)
+        #expect(error.seqID == "1234")
+        #expect(error.method == "WebcastChatMessage")
+        #expect(error.offset == 0)
+        #expect(error.message == "WebcastChatMessage.content: invalid UTF-8 in string field")
+    }
 }
