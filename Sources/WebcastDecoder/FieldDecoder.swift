@@ -111,6 +111,15 @@ private struct Walk {
 
         init(field: FieldSchema) { self.field = field }
 
+        /// A map keeps one value per key: a repeated key replaces the earlier value, as protobuf parsers do.
+        mutating func setMapEntry(_ key: String, _ value: JSONValue) {
+            if let at = mapPairs.firstIndex(where: { $0.0 == key }) {
+                mapPairs[at].1 = value
+            } else {
+                mapPairs.append((key, value))
+            }
+        }
+
         var json: JSONValue? {
             switch field.kind {
             case .map: return .object(mapPairs)
@@ -177,14 +186,16 @@ private struct Walk {
             }
             let (value, error) = message(decoder.schema.messages[index], range: range, path: declared.name, depth: depth + 1)
             if case .map = kind {
-                slot.mapPairs.append((value["key"].map(Self.mapKey) ?? "", value["value"] ?? .string("")))
+                let entry = decoder.schema.messages[index]
+                let key = value["key"] ?? Self.defaultValue(entry.field(1)?.kind)
+                slot.setMapEntry(Self.mapKey(key), value["value"] ?? Self.defaultValue(entry.field(2)?.kind))
             } else if declared.isRepeated {
                 slot.values.append(value)
             } else {
                 slot.single = value
             }
             return error
-        case (_, .lengthDelimited(let range)) where Self.isPackable(kind):
+        case (_, .lengthDelimited(let range)) where declared.isRepeated && Self.isPackable(kind):
             do {
                 slot.values += try packedValues(kind, range: range)
             } catch {
@@ -214,6 +225,17 @@ private struct Walk {
         }
         if declared.isRepeated { slot.values.append(value) } else { slot.single = value }
         return nil
+    }
+
+    /// The JSON of a field's default value: what a map entry without that field means.
+    private static func defaultValue(_ kind: FieldKind?) -> JSONValue {
+        switch kind {
+        case .int64?, .sint64?, .uint64?, .fixed64?, .sfixed64?: return .string("0")
+        case .bool?: return .bool(false)
+        case .string?, .bytes?, nil: return .string("")
+        case .message?, .map?: return .object([])
+        default: return .int(0)
+        }
     }
 
     private static func mapKey(_ value: JSONValue) -> String {

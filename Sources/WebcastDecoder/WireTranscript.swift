@@ -106,24 +106,29 @@ public enum WireTranscript {
         compression.set("gzip_magic", .bool(frame.compression.gzipMagic))
         compression.set("inflated_size", frame.compression.inflatedSize.map { .int(Int64($0)) })
         object.set("compression", compression.value)
-        setUnknown(frame.unknown, on: &object)
+        var unknown = frame.unknown
         var records: [JSONValue] = []
         switch frame.body {
         case .fetchResult(let result):
+            setUnknown(unknown, on: &object)
             records.append(object.value)
             records += fetchResult(result, context: context, includeProblems: false)
         case .message(let name, let walk):
             object.set("payload_schema", .string(name))
             object.set("payload", walk.fields)
-            setUnknown(walk.unknown, on: &object)
+            unknown += walk.unknown
+            setUnknown(unknown, on: &object)
             records.append(object.value)
         case .text(let text):
             object.set("payload", ["text": .string(text)])
+            setUnknown(unknown, on: &object)
             records.append(object.value)
         case .raw(let value):
             object.set("payload_raw", value)
+            setUnknown(unknown, on: &object)
             records.append(object.value)
         case .empty:
+            setUnknown(unknown, on: &object)
             records.append(object.value)
         }
         records += problems(errors: frame.errors, notices: frame.notices, context: context)

@@ -1,4 +1,5 @@
 import Foundation
+import Tape
 import Testing
 import JSONKit
 import WebcastDecoder
@@ -236,5 +237,48 @@ import WireKit
         #expect(error.method == "WebcastChatMessage")
         #expect(error.offset == 0)
         #expect(error.message == "WebcastChatMessage.content: invalid UTF-8 in string field")
+    }
+
+    @Test func mapEntriesWithoutKeyOrValueTakeTheDefaults() throws {
+        // admin_permissions (25) is map<int32, int32>: one entry without its key, one without its value.
+        let message = decoder.decodeMessage(method: "WebcastMemberMessage", payload: [0xCA, 0x01, 0x02, 0x10, 0x07, 0xCA, 0x01, 0x02, 0x08, 0x03])
+        #expect(message.error == nil)
+        #expect(message.fields["admin_permissions"] == ["0": 7, "3": 0])
+    }
+
+    @Test func aRepeatedMapKeyKeepsTheLastValue() throws {
+        var frame: [UInt8] = []
+        for (key, value) in [("compress_type", "gzip"), ("compress_type", "none")] {
+            var entry: [UInt8] = [0x0A, UInt8(key.utf8.count)] + Array(key.utf8)
+            entry += [0x12, UInt8(value.utf8.count)] + Array(value.utf8)
+            frame += [0x2A, UInt8(entry.count)] + entry
+        }
+        let decoded = decoder.decodeFrame(frame)
+        #expect(decoded.fields["headers"] == ["compress_type": "none"])
+        #expect(decoded.compression.header == "none")
+    }
+
+    @Test func aPackedSingularScalarIsAWireTypeChange() throws {
+        // repeat_count (5) is a singular int32, here sent packed.
+        let message = decoder.decodeMessage(method: "WebcastGiftMessage", payload: [0x2A, 0x02, 0x04, 0x06])
+        #expect(message.fields["repeat_count"] == nil)
+        let unknown = try #require(message.unknown.first)
+        #expect(unknown.path == "WebcastGiftMessage.repeat_count")
+        #expect(unknown.schemaKind == "int32")
+        #expect(unknown.wireType == .lengthDelimited)
+    }
+
+    @Test func frameAndPayloadUnknownFieldsShareOneList() throws {
+        var heartbeat = Build.bytes(HeartBeatMessage())
+        heartbeat += [0x48, 0x01]  // field 9 = 1, unknown to HeartBeatMessage
+        var frame = Build.frame(payload: heartbeat, compressType: nil, gzip: false, payloadType: "hb")
+        frame += [0xA0, 0x01, 0x05]  // field 20 = 5, unknown to WebcastPushFrame
+        let decoded = decoder.decodeFrame(frame)
+        let message = WebSocketMessage(timeMicros: 0, conn: 1, direction: .send, payload: Body(frame))
+        let record = try #require(WireTranscript.frame(decoded, message: message, context: RecordContext(line: 1, timeMicros: 0, conn: 1)).first)
+        guard case .object(let pairs) = record else { Issue.record("not an object"); return }
+        #expect(pairs.filter { $0.0 == "unknown" }.count == 1)
+        let paths = record["unknown"]?.arrayValue?.compactMap { $0["path"]?.stringValue }
+        #expect(paths == ["WebcastPushFrame.20", "HeartBeatMessage.9"])
     }
 }

@@ -9,8 +9,10 @@ Each mutation of a golden must make the check fail and name the mutated path.
 """
 
 import base64
+import contextlib
 import copy
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -199,9 +201,23 @@ def write_defects(d):
 
 
 def run(tapes, golden_dir=None):
+    """Runs the check in a subprocess, as tools/crosscheck does."""
     args = [sys.executable, SCRIPT] + (["--golden-dir", golden_dir] if golden_dir else []) + tapes
     p = subprocess.run(args, capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr
+
+
+def run_here(tapes, golden_dir=None):
+    """Runs the check in this process (the reference classes are loaded once)."""
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    try:
+        import crosscheck
+    finally:
+        sys.path.pop(0)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = crosscheck.main((["--golden-dir", golden_dir] if golden_dir else []) + tapes)
+    return code, out.getvalue()
 
 
 def find(golden, line, typ, index=None, stage=None):
@@ -297,7 +313,7 @@ class CrosscheckTests(unittest.TestCase):
                     with open(os.path.join(d, stem + ".wire.golden.jsonl"), "w") as f:
                         for record in golden:
                             f.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    code, out = run([self.tapes[tape]], golden_dir=d)
+                    code, out = run_here([self.tapes[tape]], golden_dir=d)
                 self.assertEqual(code, 1, out)
                 self.assertIn("crosscheck: 0 passed, 1 failed", out)
                 self.assertIn(expected, out)
