@@ -49,20 +49,6 @@ struct RawDecodeTests {
             RawField(number: 5, offset: 16, node: .fixed32(7)),
             RawField(number: 6, offset: 21, node: .bytes([0xFF], range: 23..<24)),
         ])
-        let text = formatRaw(fields)
-        #expect(text == """
-            1: 150
-            2: "abc"
-            3 {
-              1: 1
-            }
-            4 {
-              1: 2
-            }
-            5: 0x00000007
-            6: "\\377"
-
-            """)
     }
 
     @Test func decodeRawKeepsPrefixOnError() {
