@@ -1,6 +1,6 @@
 /// A JSON value whose objects keep their keys in the order they were built or read,
 /// so that a transcript serializes the same way on every machine.
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// An integer that fits JSON numbers exactly (|n| < 2^53). 64-bit ids go in `.string`.
