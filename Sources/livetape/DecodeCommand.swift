@@ -84,7 +84,7 @@ struct DecodeCommand: ParsableCommand {
             } else if messageInput.count == 2 {
                 errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
             } else {
-                errors = try decodeTape(decoder: decoder, emit: emit)
+                errors = try transcribeTape(path: tape, view: view, decoder: decoder, emit: emit)
             }
         } catch let error as CLIError {
             out.flush()
@@ -116,28 +116,9 @@ struct DecodeCommand: ParsableCommand {
         return ([location] + place).joined(separator: ": ") + ": \(stage): \(message)"
     }
 
-    private func decodeTape(decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
-        var transcriber = TapeTranscriber(view: view, decoder: decoder)
-        guard let tape else {
-            if format == .jsonl { emit(transcriber.header) }
-            let (_, records) = Synthesizer.records(for: .demo)
-            for (offset, record) in records.enumerated() {
-                transcriber.records(for: record, line: offset + 2).forEach(emit)
-            }
-            return transcriber.errorCount
-        }
-        let reader: TapeReader
-        do { reader = try TapeReader(path: tape) } catch { throw CLIError.unreadable(error.description) }
-        if format == .jsonl { emit(transcriber.header) }
-        for entry in reader {
-            transcriber.records(for: entry).forEach(emit)
-        }
-        return transcriber.errorCount
-    }
-
     private func decodeFrame(_ bytes: [UInt8], decoder: PushFrameDecoder, emit: (JSONValue) -> Void) throws -> Int {
         var transcriber = TapeTranscriber(view: view, decoder: decoder)
-        if format == .jsonl { emit(transcriber.header) }
+        emit(transcriber.header)
         let message = WebSocketMessage(timeMicros: 0, conn: 0, direction: .recv, opcode: .binary, payload: Body(bytes))
         transcriber.records(for: .wsMessage(message), line: 0).forEach(emit)
         return transcriber.errorCount
@@ -147,7 +128,7 @@ struct DecodeCommand: ParsableCommand {
         let message = decoder.decodeMessage(method: method, payload: bytes)
         let errors = (message.error.map { [$0] } ?? []) + message.issueErrors
         let context = RecordContext(line: 0, timeMicros: 0, conn: nil)
-        if format == .jsonl { emit(transcriptHeader(view)) }
+        emit(transcriptHeader(view))
         switch view {
         case .wire:
             let result = DecodedFetchResult(fields: .object([]), unknown: [], messages: [message],
