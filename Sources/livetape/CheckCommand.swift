@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import JSONKit
+import Synchronization
+import WebcastDecoder
+import WireKit
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Decode every tape and compare each view with its golden transcript (the CI regression run).",
+        discussion: """
+            For every .tape under the directories (default: Fixtures), decodes the wire and events
+            views and compares each with <tape name>.<view>.golden.jsonl beside it, ignoring the
+            paths listed in volatile-fields.txt in the directory (one pattern per line) and --ignore.
+
+            Record modes, as snapshot tools have them:
+              none     never write; fail on a missing or different golden (the default)
+              missing  write goldens that do not exist yet
+              all      rewrite every golden that differs
+            A difference found in mode none or missing is written beside the golden as a pending
+            <golden>.new, for `livetape review`. When the environment variable CI is set, nothing
+            is written at all unless --allow-ci-writes is given.
+
+            A golden without its tape, or a pending .new left behind, fails the check;
+            --clean-orphans deletes them instead.
+
+            Exit codes: 0 every golden matches; 1 a difference, a missing golden or an orphan;
+            2 unusable input; 64 invalid arguments.
+            """
+    )
+
+    enum RecordMode: String, ExpressibleByArgument, CaseIterable {
+        case none, missing, all
+    }
+
+    @Argument(help: ArgumentHelp("Directories to search for tapes.", valueName: "dir"))
+    var directories: [String] = ["Fixtures"]
+
+    @Option(help: "Which goldens to write: none, missing or all.")
+    var record: RecordMode = .none
+
+    @Flag(help: "Write goldens and pending files even when CI is set.")
+    var allowCIWrites = false
+
+    @Flag(help: "Delete goldens without a tape and leftover pending files instead of failing.")
+    var cleanOrphans = false
+
+    @Option(help: ArgumentHelp("Check only shard K of N (a stable subset of the tapes).", valueName: "K/N"))
+    var shard: Shard?
+
+    @Option(name: .shortAndLong, help: "Tapes decoded in parallel (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("view"), help: "Check only this view (repeatable; default: wire and events).")
+    var views: [TranscriptView] = []
+
+    @Option(help: ArgumentHelp("Ignore differences at paths matching this pattern (repeatable).", valueName: "pattern"))
+    var ignore: [String] = []
+
+    @Option(help: ArgumentHelp("Also write a JUnit XML report here.", valueName: "file"))
+    var junit: String?
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// Whether this run may write files.
+    private var mayWrite: Bool {
+        ProcessInfo.processInfo.environment["CI"].map { $0.isEmpty } ?? true || allowCIWrites
+    }
+
+    func run() throws {
+        let files: FixtureFiles
+        do { files = try FixtureFiles.scan(directories) } catch {
+            printError(error.description)
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        let tapes = files.tapes.filter { shard?.contains($0) ?? true }
+        let checkedViews = views.isEmpty ? TranscriptView.allCases : views
+        let results = Mutex<[Int: TapeCheck]>([:])
+        let options = self
+        DispatchQueue.concurrentPerform(iterations: min(jobs, max(tapes.count, 1))) { worker in
+            for index in stride(from: worker, to: tapes.count, by: options.jobs) {
+                let outcome = options.check(tape: tapes[index], views: checkedViews)
+                results.withLock { $0[index] = outcome }
+            }
+        }
+        let checks = results.withLock { all in tapes.indices.compactMap { all[$0] } }
+        var failed = checks.contains { !$0.passed }
+
+        for check in checks { print(check.summaryLine) }
+        for check in checks where !check.passed { print(check.details, terminator: "") }
+
+        let leftovers = files.orphanGoldens.filter { shard?.contains($0) ?? true } + files.pending.filter { path in
+            // A pending file written by this run is the run's own output, not a leftover.
+            !checks.contains { $0.writtenPending.contains(path) }
+        }
+        for path in leftovers {
+            if cleanOrphans, mayWrite {
+                try? FileManager.default.removeItem(atPath: path)
+                print("removed  \(path)")
+            } else {
+                print("ORPHAN   \(path)" + (path.hasSuffix(".new") ? " (pending golden; run livetape review)" : " (no tape)"))
+                failed = true
+            }
+        }
+        print(CheckTable.render(checks, views: checkedViews))
+        if let junit {
+            do {
+                try CheckTable.junit(checks).write(toFile: junit, atomically: true, encoding: .utf8)
+            } catch {
+                printError("\(junit): cannot write the JUnit report: \(error.localizedDescription)")
+                throw ExitCode(ExitCodes.unreadable)
+            }
+        }
+        if checks.contains(where: { $0.unusable }) { throw ExitCode(ExitCodes.unreadable) }
+        if failed { throw ExitCode(ExitCodes.decodeErrors) }
+    }
+
+    /// Decodes one tape in every view and compares each with its golden, writing per the record mode.
+    private func check(tape: String, views: [TranscriptView]) -> TapeCheck {
+        var check = TapeCheck(tape: tape)
+        for view in views {
+            let golden = FixtureFiles.golden(for: tape, view: view)
+            let actual = NSTemporaryDirectory() + "livetape-check-\(UUID().uuidString).jsonl"
+            defer { try? FileManager.default.removeItem(atPath: actual) }
+            do {
+                let records = try writeTranscript(of: tape, view: view, to: actual)
+                check.records[view] = records
+                guard FileManager.default.fileExists(atPath: golden) else {
+                    if record != .none, mayWrite {
+                        try FileManager.default.copyItem(atPath: actual, toPath: golden)
+                        check.outcomes[view] = .written
+                    } else {
+                        check.outcomes[view] = .missingGolden
+                    }
+                    continue
+                }
+                let comparison = try compareTranscripts(expected: golden, actual: actual, ignore: ignorePatterns(for: tape))
+                if comparison.isSame {
+                    check.outcomes[view] = .same
+                } else if record == .all, mayWrite {
+                    try replace(golden, with: actual)
+                    check.outcomes[view] = .updated(comparison)
+                } else {
+                    if mayWrite {
+                        let pending = FixtureFiles.pending(for: golden)
+                        try replace(pending, with: actual)
+                        check.writtenPending.append(pending)
+                    }
+                    check.outcomes[view] = .differs(comparison)
+                }
+            } catch {
+                check.outcomes[view] = .unusable("\(error)")
+            }
+        }
+        return check
+    }
+
+    private func replace(_ path: String, with source: String) throws {
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.copyItem(atPath: source, toPath: path)
+    }
+
+    /// The `volatile-fields.txt` patterns of the tape's directory, plus --ignore.
+    private func ignorePatterns(for tape: String) throws -> [String] {
+        let file = ((tape as NSString).deletingLastPathComponent as NSString).appendingPathComponent("volatile-fields.txt")
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return ignore }
+        return IgnoreFile.patterns(in: text) + ignore
+    }
+
+    /// Writes the tape's transcript of `view` to `path`; returns its record count.
+    private func writeTranscript(of tape: String, view: TranscriptView, to path: String) throws -> Int {
+        let out = try LineOutput(path: path)
+        defer { out.close() }
+        var count = 0
+        _ = try transcribeTape(path: tape, view: view, decoder: PushFrameDecoder()) { record in
+            out.write(record)
+            count += 1
+        }
+        return count
+    }
+}
