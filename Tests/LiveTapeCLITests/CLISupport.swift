@@ -29,11 +29,18 @@ enum CLI {
         return root.appendingPathComponent(".build/debug/livetape")
     }()
 
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> CLIRun {
+    /// Runs livetape with `arguments` in `directory` (default: the repository root). The CI
+    /// variable is removed from its environment unless `environment` sets it.
+    static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> CLIRun {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.currentDirectoryURL = root
+        process.currentDirectoryURL = directory ?? root
+        var env = ProcessInfo.processInfo.environment
+        env["CI"] = nil
+        env.merge(environment) { $1 }
+        process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
