@@ -10,22 +10,22 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Decode every tape and compare each view with its golden transcript (the CI regression run).",
         discussion: """
-            For every .tape under the directories (default: Fixtures), decodes the wire and events
-            views and compares each with <tape name>.<view>.golden.jsonl beside it, ignoring the
+            For every .tape under the directories (default: Fixtures), decodes the wire and events \
+            views and compares each with <tape name>.<view>.golden.jsonl beside it, ignoring the \
             paths listed in volatile-fields.txt in the directory (one pattern per line) and --ignore.
 
             Record modes, as snapshot tools have them:
               none     never write; fail on a missing or different golden (the default)
               missing  write goldens that do not exist yet
               all      rewrite every golden that differs
-            A difference found in mode none or missing is written beside the golden as a pending
-            <golden>.new, for `livetape review`. When the environment variable CI is set, nothing
+            A difference found in mode none or missing is written beside the golden as a pending \
+            <golden>.new, for `livetape review`. When the environment variable CI is set, nothing \
             is written at all unless --allow-ci-writes is given.
 
-            A golden without its tape, or a pending .new left behind, fails the check;
+            A golden without its tape, or a pending .new left behind, fails the check; \
             --clean-orphans deletes them instead.
 
-            Exit codes: 0 every golden matches; 1 a difference, a missing golden or an orphan;
+            Exit codes: 0 every golden matches; 1 a difference, a missing golden or an orphan; \
             2 unusable input; 64 invalid arguments.
             """
     )

@@ -15,11 +15,11 @@ struct DecodeCommand: ParsableCommand {
         discussion: """
             With no input, decodes the built-in demo session (the same as Fixtures/session-5min.tape).
 
-            --frame and --message read binary, base64 or hex (detected automatically), as pasted
+            --frame and --message read binary, base64 or hex (detected automatically), as pasted \
             into bug reports; '-' reads standard input.
 
-            Exit codes: 0 everything decoded; 1 the transcript was written but some input could
-            not be decoded (see its decode_error records); 2 the input could not be read at all;
+            Exit codes: 0 everything decoded; 1 the transcript was written but some input could \
+            not be decoded (see its decode_error records); 2 the input could not be read at all; \
             64 invalid arguments.
             """
     )

@@ -6,7 +6,7 @@ struct LiveTape: AsyncParsableCommand {
         commandName: "livetape",
         abstract: "Record, replay, decode and diff TikTok LIVE webcast traffic.",
         discussion: """
-            Tapes (.tape) hold what was on the wire: signing exchanges and WebSocket messages.
+            Tapes (.tape) hold what was on the wire: signing exchanges and WebSocket messages. \
             Transcripts (.jsonl) hold what the decoder made of them, in two views: wire and events.
             """,
         version: LiveTapeVersion.description,

@@ -6,12 +6,12 @@ struct ReviewCommand: ParsableCommand {
         commandName: "review",
         abstract: "Accept or reject the pending goldens that `livetape check` wrote.",
         discussion: """
-            `livetape check` writes each difference beside its golden as <golden>.new. Review shows
-            the differences of each and, on a terminal, asks whether to accept it (the .new replaces
-            the golden) or reject it (the .new is deleted). --accept-all and --reject-all decide for
+            `livetape check` writes each difference beside its golden as <golden>.new. Review shows \
+            the differences of each and, on a terminal, asks whether to accept it (the .new replaces \
+            the golden) or reject it (the .new is deleted). --accept-all and --reject-all decide for \
             every pending golden without asking.
 
-            Exit codes: 0 done; 2 unusable input; 64 invalid arguments (e.g. no terminal and no
+            Exit codes: 0 done; 2 unusable input; 64 invalid arguments (e.g. no terminal and no \
             --accept-all / --reject-all).
             """
     )
