@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "WebcastProto", targets: ["WebcastProto"]),
         .library(name: "Tape", targets: ["Tape"]),
         .library(name: "JSONKit", targets: ["JSONKit"]),
+        .library(name: "Transcript", targets: ["Transcript"]),
         .library(name: "WireKit", targets: ["WireKit"]),
         .library(name: "FixtureSynth", targets: ["FixtureSynth"]),
     ],
@@ -35,10 +36,11 @@ let package = Package(
         .target(name: "WireKit", dependencies: ["CZlib"]),
         .target(name: "JSONKit"),
         .target(name: "Tape", dependencies: ["JSONKit"]),
+        .target(name: "Transcript", dependencies: ["JSONKit"]),
         .target(
             name: "WebcastDecoder",
             dependencies: [
-                "WebcastProto", "WireKit", "JSONKit", "Tape",
+                "WebcastProto", "WireKit", "JSONKit", "Tape", "Transcript",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -52,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "Tape", "JSONKit", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -63,9 +65,10 @@ let package = Package(
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
+        .testTarget(name: "TranscriptTests", dependencies: ["Transcript", "JSONKit"]),
         .testTarget(
             name: "WebcastDecoderTests",
-            dependencies: ["WebcastDecoder", "WebcastProto", "WireKit", "Tape", "JSONKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["WebcastDecoder", "WebcastProto", "WireKit", "Tape", "JSONKit", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "FixtureSynthTests",

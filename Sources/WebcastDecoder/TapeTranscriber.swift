@@ -1,6 +1,7 @@
 import Foundation
 import Tape
 import JSONKit
+import Transcript
 
 /// Turns tape entries into transcript records of one view, one entry at a time, so a tape
 /// of any size is decoded in constant memory. Errors become records; nothing stops the stream.
@@ -16,7 +17,7 @@ public struct TapeTranscriber: Sendable {
     }
 
     /// The transcript's first line.
-    public var header: JSONValue { transcriptHeader(view) }
+    public var header: JSONValue { TranscriptHeader(view: view).json }
 
     /// The records of one tape entry.
     public mutating func records(for entry: TapeEntry) -> [JSONValue] {

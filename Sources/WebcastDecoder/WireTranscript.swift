@@ -1,19 +1,7 @@
 import Foundation
-import Tape
 import JSONKit
-
-/// The two transcript views of a tape.
-public enum TranscriptView: String, Sendable, CaseIterable {
-    /// Lossless: every frame, every decoded field, unknown fields, decode errors.
-    case wire
-    /// What an app consumes: comments, gifts, likes, joins, viewer counts, stream end, ...
-    case events
-}
-
-/// The first line of every transcript, so that a diff can tell a view or version apart.
-public func transcriptHeader(_ view: TranscriptView) -> JSONValue {
-    ["transcript": "livetape", "view": .string(view.rawValue), "version": 1]
-}
+import Tape
+import Transcript
 
 /// Where a decoded record came from in its tape.
 public struct RecordContext: Sendable {

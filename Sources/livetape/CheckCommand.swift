@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSONKit
 import Synchronization
+import Transcript
 import WebcastDecoder
 import WireKit
 
@@ -164,10 +165,11 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// The `volatile-fields.txt` patterns of the tape's directory, plus --ignore.
-    private func ignorePatterns(for tape: String) throws -> [String] {
+    private func ignorePatterns(for tape: String) throws(TranscriptError) -> IgnoreRules {
         let file = ((tape as NSString).deletingLastPathComponent as NSString).appendingPathComponent("volatile-fields.txt")
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return ignore }
-        return IgnoreFile.patterns(in: text) + ignore
+        var rules = FileManager.default.fileExists(atPath: file) ? try IgnoreRules.load(path: file) : IgnoreRules()
+        rules.add(contentsOf: IgnoreRules(ignore))
+        return rules
     }
 
     /// Writes the tape's transcript of `view` to `path`; returns its record count.

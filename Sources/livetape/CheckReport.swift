@@ -1,4 +1,5 @@
 import Foundation
+import Transcript
 import WebcastDecoder
 
 /// What `check` found for one view of one tape.

@@ -1,28 +1,24 @@
 import Foundation
+import Transcript
 
 /// The comparison of a golden transcript with a fresh one.
 struct Comparison {
-    var isSame: Bool
+    var report: DiffReport
+
+    var isSame: Bool { report.isIdentical }
+
     /// A short account, e.g. `3 changed, 1 added`.
-    var headline: String
-    /// The changes, readable, one per line.
-    var text: String
+    var headline: String {
+        let s = report.summary
+        let parts = [(s.changed, "changed"), (s.added, "added"), (s.removed, "removed")].filter { $0.0 > 0 }
+        return parts.isEmpty ? "differs" : parts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+    }
+
+    /// The changes, one per line with a location line under each, and the summary.
+    var text: String { TextReportRenderer(colour: false).render(report) }
 }
 
-/// Reads an ignore file: one pattern per line, `#` comments, blank lines skipped.
-enum IgnoreFile {
-    static func patterns(in text: String) -> [String] {
-        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-    }
-}
-
-/// Compares two transcript files.
-func compareTranscripts(expected: String, actual: String, ignore: [String]) throws -> Comparison {
-    let a = try String(contentsOfFile: expected, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-    let b = try String(contentsOfFile: actual, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-    guard let first = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset ?? (a.count == b.count ? nil : min(a.count, b.count)) else {
-        return Comparison(isSame: true, headline: "same", text: "")
-    }
-    return Comparison(isSame: false, headline: "differs", text: "    line \(first + 1) differs\n")
+/// Compares two transcript files, semantically (see docs/diff.md).
+func compareTranscripts(expected: String, actual: String, ignore: IgnoreRules) throws(TranscriptError) -> Comparison {
+    Comparison(report: try TranscriptDiff.diff(expected: expected, actual: actual, options: DiffOptions(ignore: ignore)))
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FixtureSynth
 import Foundation
 import Tape
+import Transcript
 import JSONKit
 import WebcastDecoder
 import WireKit
@@ -128,7 +129,7 @@ struct DecodeCommand: ParsableCommand {
         let message = decoder.decodeMessage(method: method, payload: bytes)
         let errors = (message.error.map { [$0] } ?? []) + message.issueErrors
         let context = RecordContext(line: 0, timeMicros: 0, conn: nil)
-        emit(transcriptHeader(view))
+        emit(TranscriptHeader(view: view).json)
         switch view {
         case .wire:
             let result = DecodedFetchResult(fields: .object([]), unknown: [], messages: [message],

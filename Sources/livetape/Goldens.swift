@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Transcript
 import WebcastDecoder
 
 /// The files of a fixture directory: tapes, their golden transcripts, pending goldens.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Transcript
 
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,7 +86,7 @@ struct ReviewCommand: ParsableCommand {
         }
         print("=== \(golden) → \(pending)")
         do {
-            print(try compareTranscripts(expected: golden, actual: pending, ignore: []).text, terminator: "")
+            print(try compareTranscripts(expected: golden, actual: pending, ignore: IgnoreRules()).text, terminator: "")
         } catch {
             print("    cannot compare: \(error)")
         }

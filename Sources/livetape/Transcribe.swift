@@ -1,6 +1,7 @@
 import FixtureSynth
 import JSONKit
 import Tape
+import Transcript
 import WebcastDecoder
 
 /// Decodes a whole tape — or, when `path` is nil, the built-in demo session — into the records

@@ -41,7 +41,8 @@ import Testing
         let run = try CLI.run(["check", dir.path])
         #expect(run.status == 1)
         #expect(run.stdout.contains("FAIL     compress-none.tape"))
-        #expect(run.stdout.contains("repeat_count"))
+        #expect(run.stdout.contains("› repeat_count: "))
+        #expect(run.stdout.contains("events 1 changed"))
         let pending = dir.appendingPathComponent("compress-none.events.golden.jsonl.new")
         #expect(exists(pending))
 

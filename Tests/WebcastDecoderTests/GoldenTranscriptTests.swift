@@ -1,7 +1,8 @@
 import Foundation
+import JSONKit
 import Tape
 import Testing
-import JSONKit
+import Transcript
 import WebcastDecoder
 
 /// Every fixture tape, decoded now, must equal its golden transcripts byte for byte. The goldens
