@@ -53,17 +53,25 @@ public struct TapeReader: Sequence, Sendable {
     /// - Throws: `io`, `emptyFile`, `notATape`, `malformedHeader`, `unsupportedVersion`,
     ///   `lineTooLong` or `truncatedLine`.
     public init(path: String, options: Options = Options()) throws(TapeError) {
-        let source = try LineSource(path: path, offset: 0, firstLine: 1, options: options)
+        let source = try Self.open(path, offset: 0, firstLine: 1, options: options)
         try self.init(name: path, storage: .file(path: path), source: source, options: options)
     }
 
     /// Reads an in-memory tape; `name` is used in error messages.
     public init(bytes: [UInt8], name: String = "<memory>", options: Options = Options()) throws(TapeError) {
-        let source = LineSource(bytes: bytes, offset: 0, firstLine: 1, options: options)
+        let source = LineReader(bytes: bytes, maxLineBytes: options.maxLineBytes)
         try self.init(name: name, storage: .memory(bytes), source: source, options: options)
     }
 
-    private init(name: String, storage: Storage, source: LineSource, options: Options) throws(TapeError) {
+    private static func open(_ path: String, offset: UInt64, firstLine: Int, options: Options) throws(TapeError) -> LineReader {
+        do {
+            return try LineReader(path: path, offset: offset, firstLine: firstLine, maxLineBytes: options.maxLineBytes, chunkBytes: options.chunkBytes)
+        } catch {
+            throw .io(file: path, operation: error.operation, message: error.message)
+        }
+    }
+
+    private init(name: String, storage: Storage, source: LineReader, options: Options) throws(TapeError) {
         self.name = name
         self.storage = storage
         self.options = options
@@ -81,7 +89,7 @@ public struct TapeReader: Sequence, Sendable {
             if content.count >= 3 && content[0] == 0xEF && content[1] == 0xBB && content[2] == 0xBF {
                 content = UnsafeBufferPointer(rebasing: content[3...])
             }
-            if isBlank(content) {
+            if LineReader.isBlank(content) {
                 if !terminated { throw .emptyFile(file: name) }
                 throw .notATape(location, reason: "line 1 is empty; a tape starts with a header line {\"format\":\"\(TapeFormat.name)\",…}")
             }
@@ -117,13 +125,13 @@ public struct TapeReader: Sequence, Sendable {
         switch storage {
         case .file(let path):
             do throws(TapeError) {
-                let source = try LineSource(path: path, offset: recordsOffset, firstLine: 2, options: options)
+                let source = try Self.open(path, offset: recordsOffset, firstLine: 2, options: options)
                 return Iterator(reader: self, source: source)
             } catch {
                 return Iterator(reader: self, source: nil, pendingError: error)
             }
         case .memory(let bytes):
-            return Iterator(reader: self, source: LineSource(bytes: bytes, offset: recordsOffset, firstLine: 2, options: options))
+            return Iterator(reader: self, source: LineReader(bytes: bytes, offset: recordsOffset, firstLine: 2, maxLineBytes: options.maxLineBytes))
         }
     }
 
@@ -132,12 +140,12 @@ public struct TapeReader: Sequence, Sendable {
         let name: String
         let version: Int
         let maxLineBytes: Int
-        let source: LineSource?
+        let source: LineReader?
         var pendingError: TapeError?
         var previousTime: UInt64?
         var finished = false
 
-        init(reader: TapeReader, source: LineSource?, pendingError: TapeError? = nil) {
+        init(reader: TapeReader, source: LineReader?, pendingError: TapeError? = nil) {
             self.name = reader.name
             self.version = reader.header.version
             self.maxLineBytes = reader.options.maxLineBytes
@@ -165,7 +173,7 @@ public struct TapeReader: Sequence, Sendable {
                     let location = TapeLocation(file: name, line: number, byteOffset: offset)
                     return (number, .failure(.lineTooLong(location, bytes: bytes, limit: maxLineBytes)))
                 case .line(let bytes, let number, let offset, let terminated):
-                    if isBlank(bytes) { continue }
+                    if LineReader.isBlank(bytes) { continue }
                     return (number, decode(bytes, number: number, offset: offset, terminated: terminated))
                 }
             }
@@ -208,176 +216,6 @@ public struct TapeReader: Sequence, Sendable {
     }
 }
 
-func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    for b in bytes where b != 0x20 && b != 0x09 && b != 0x0D { return false }
-    return true
-}
-
-/// Splits a file or byte array into lines, holding at most one line (plus one chunk).
-final class LineSource {
-    enum Line {
-        /// `bytes` is valid until the next call. `terminated` is false for a last line
-        /// without a newline.
-        case line(bytes: UnsafeBufferPointer<UInt8>, number: Int, offset: UInt64, terminated: Bool)
-        case tooLong(number: Int, offset: UInt64, bytes: UInt64)
-        case ioError(String)
-        case end
-    }
-
-    private var fd: Int32 = -1
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    /// Valid bytes are storage[start..<end]; storage[0] is at file offset `base`.
-    private var start = 0
-    private var end = 0
-    /// Where the search for the next newline resumes.
-    private var scan = 0
-    private var base: UInt64
-    private var eof = false
-    private let maxLine: Int
-    private let chunk: Int
-    /// Number the next line will get.
-    private(set) var lineNumber: Int
-
-    init(path: String, offset: UInt64, firstLine: Int, options: TapeReader.Options) throws(TapeError) {
-        let fd = posixOpen(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .io(file: path, operation: "open", message: posixErrorMessage(errno)) }
-        if offset > 0 && lseek(fd, off_t(offset), SEEK_SET) < 0 {
-            let message = posixErrorMessage(errno)
-            _ = posixClose(fd)
-            throw .io(file: path, operation: "seek", message: message)
-        }
-        self.fd = fd
-        self.base = offset
-        self.lineNumber = firstLine
-        self.maxLine = options.maxLineBytes
-        self.chunk = options.chunkBytes
-        self.capacity = options.chunkBytes
-        self.storage = .allocate(capacity: capacity)
-    }
-
-    init(bytes: [UInt8], offset: UInt64, firstLine: Int, options: TapeReader.Options) {
-        let from = Int(min(offset, UInt64(bytes.count)))
-        let count = bytes.count - from
-        let capacity = Swift.max(count, 1)
-        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        bytes.withUnsafeBufferPointer { p in
-            if count > 0 { storage.initialize(from: p.baseAddress! + from, count: count) }
-        }
-        self.capacity = capacity
-        self.storage = storage
-        self.end = count
-        self.eof = true
-        self.base = UInt64(from)
-        self.lineNumber = firstLine
-        self.maxLine = options.maxLineBytes
-        self.chunk = options.chunkBytes
-    }
-
-    deinit {
-        storage.deallocate()
-        if fd >= 0 { _ = posixClose(fd) }
-    }
-
-    /// File offset just past the last line returned.
-    var consumedOffset: UInt64 { base + UInt64(start) }
-
-    func nextLine() -> Line {
-        while true {
-            if let newline = findNewline() {
-                let number = lineNumber
-                lineNumber += 1
-                let offset = base + UInt64(start)
-                let lineStart = start
-                start = newline + 1
-                scan = start
-                let length = newline - lineStart
-                if length > maxLine { return .tooLong(number: number, offset: offset, bytes: UInt64(length)) }
-                return .line(bytes: UnsafeBufferPointer(start: storage + lineStart, count: length), number: number, offset: offset, terminated: true)
-            }
-            scan = end
-            if end - start > maxLine { return skipLongLine() }
-            if eof {
-                guard start < end else { return .end }
-                let number = lineNumber
-                lineNumber += 1
-                let offset = base + UInt64(start)
-                let lineStart = start
-                start = end
-                scan = end
-                return .line(bytes: UnsafeBufferPointer(start: storage + lineStart, count: end - lineStart), number: number, offset: offset, terminated: false)
-            }
-            if let message = fill() { return .ioError(message) }
-        }
-    }
-
-    private func findNewline() -> Int? {
-        guard scan < end else { return nil }
-        guard let hit = memchr(storage + scan, 0x0A, end - scan) else { return nil }
-        return storage.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-    }
-
-    /// Discards the current over-long line up to and including its newline.
-    private func skipLongLine() -> Line {
-        let number = lineNumber
-        lineNumber += 1
-        let offset = base + UInt64(start)
-        var length = UInt64(end - start)
-        base += UInt64(end)
-        start = 0
-        end = 0
-        scan = 0
-        while true {
-            if eof { return .tooLong(number: number, offset: offset, bytes: length) }
-            if let message = fill() { return .ioError(message) }
-            if let newline = findNewline() {
-                length += UInt64(newline)
-                start = newline + 1
-                scan = start
-                return .tooLong(number: number, offset: offset, bytes: length)
-            }
-            length += UInt64(end)
-            base += UInt64(end)
-            end = 0
-            scan = 0
-        }
-    }
-
-    /// Reads one chunk after `end`, compacting or growing the buffer first. Returns an
-    /// error message on failure; sets `eof` at end of file.
-    private func fill() -> String? {
-        if start > 0 && (start == end || capacity - end < chunk) {
-            let remaining = end - start
-            if remaining > 0 { memmove(storage, storage + start, remaining) }
-            base += UInt64(start)
-            scan -= start
-            end = remaining
-            start = 0
-        }
-        if capacity - end < chunk {
-            let newCapacity = max(capacity * 2, end + chunk)
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.update(from: storage, count: end)
-            storage.deallocate()
-            storage = grown
-            capacity = newCapacity
-        }
-        while true {
-            let n = read(fd, storage + end, capacity - end)
-            if n > 0 {
-                end += n
-                return nil
-            }
-            if n == 0 {
-                eof = true
-                return nil
-            }
-            if errno == EINTR { continue }
-            eof = true
-            return posixErrorMessage(errno)
-        }
-    }
-}
 
 func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
     open(path, flags, mode)

@@ -1,3 +1,4 @@
+import Foundation
 /// A glob over a change's dotted path, `<label>.<field path>`: `*` matches any run of
 /// characters, dots included; `?` matches one character; everything else matches itself.
 /// Examples: `*.common.create_time`, `WebcastRoomUserSeqMessage.total`, `*.t_us`.
@@ -103,13 +104,10 @@ public struct IgnoreRules: Sendable, Equatable {
     /// Reads a pattern file (see `parse(_:file:)`).
     /// - Throws: `io` when the file cannot be read, `invalidPattern`.
     public static func load(path: String) throws(TranscriptError) -> IgnoreRules {
-        let source = try LineSource(path: path, chunkBytes: 1 << 16, maxLineBytes: 1 << 20)
-        var text = ""
-        while let line = try source.nextLine() {
-            text += String(decoding: line, as: UTF8.self)
-            text += "\n"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .io(file: path, operation: "read", message: "cannot read the file")
         }
-        return try parse(text, file: path)
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
     }
 
     /// A `#` at the start of the line or after white space.

@@ -76,24 +76,47 @@ public final class TranscriptReader {
     public let name: String
     /// The validated header.
     public let header: TranscriptHeader
-    let source: LineSource
+    private let source: LineReader
+    private let maxLineBytes: Int
 
     /// Opens the transcript at `path` and validates its header line.
     /// - Throws: `io`, `emptyFile`, `notATranscript`, `invalidHeader`, `unsupportedVersion`, `lineTooLong`.
     public convenience init(path: String, options: Options = Options()) throws(TranscriptError) {
-        try self.init(source: try LineSource(path: path, chunkBytes: options.chunkBytes, maxLineBytes: options.maxLineBytes))
+        let source: LineReader
+        do {
+            source = try LineReader(path: path, maxLineBytes: options.maxLineBytes, chunkBytes: options.chunkBytes)
+        } catch {
+            throw .io(file: path, operation: error.operation, message: error.message)
+        }
+        try self.init(source: source, name: path, maxLineBytes: options.maxLineBytes)
     }
 
     /// Reads an in-memory transcript; `name` stands for the file in errors.
     public convenience init(bytes: [UInt8], name: String = "<memory>", options: Options = Options()) throws(TranscriptError) {
-        try self.init(source: LineSource(bytes: bytes, name: name, maxLineBytes: options.maxLineBytes))
+        try self.init(source: LineReader(bytes: bytes, maxLineBytes: options.maxLineBytes), name: name, maxLineBytes: options.maxLineBytes)
     }
 
-    private init(source: LineSource) throws(TranscriptError) {
+    private init(source: LineReader, name: String, maxLineBytes: Int) throws(TranscriptError) {
         self.source = source
-        self.name = source.name
-        guard let first = try source.nextLine() else { throw .emptyFile(file: source.name) }
-        self.header = try Self.parseHeader(first, file: source.name)
+        self.name = name
+        self.maxLineBytes = maxLineBytes
+        guard let first = try Self.line(from: source, file: name, maxLineBytes: maxLineBytes) else { throw .emptyFile(file: name) }
+        self.header = try Self.parseHeader(first.bytes, file: name)
+    }
+
+    /// The next line without its newline or a trailing carriage return, with its number; nil at the end.
+    private static func line(from source: LineReader, file: String, maxLineBytes: Int) throws(TranscriptError) -> (bytes: UnsafeBufferPointer<UInt8>, line: Int)? {
+        switch source.nextLine() {
+        case .end:
+            return nil
+        case .ioError(let message):
+            throw .io(file: file, operation: "read", message: message)
+        case .tooLong(let number, _, _):
+            throw .lineTooLong(file: file, line: number, limit: maxLineBytes)
+        case .line(let bytes, let number, _, _):
+            let trimmed = bytes.last == 0x0D ? UnsafeBufferPointer(rebasing: bytes.dropLast()) : bytes
+            return (trimmed, number)
+        }
     }
 
     static func parseHeader(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(TranscriptError) -> TranscriptHeader {
@@ -101,7 +124,7 @@ public final class TranscriptReader {
         if content.count >= 3 && content[0] == 0xEF && content[1] == 0xBB && content[2] == 0xBF {
             content = UnsafeBufferPointer(rebasing: content[3...])
         }
-        if isBlank(content) {
+        if LineReader.isBlank(content) {
             throw .notATranscript(file: file, line: 1, column: nil, reason: "line 1 is empty; a transcript starts with {\"transcript\":\"livetape\",\"view\":…,\"version\":1}")
         }
         let value: JSONValue
@@ -145,9 +168,8 @@ public final class TranscriptReader {
     /// The bytes are valid until the next call.
     func nextRawLine() throws(TranscriptError) -> (bytes: UnsafeBufferPointer<UInt8>, line: Int)? {
         while true {
-            let number = source.nextLineNumber
-            guard let bytes = try source.nextLine() else { return nil }
-            if isBlank(bytes) { continue }
+            guard let (bytes, number) = try Self.line(from: source, file: name, maxLineBytes: maxLineBytes) else { return nil }
+            if LineReader.isBlank(bytes) { continue }
             return (bytes, number)
         }
     }
@@ -190,7 +212,3 @@ public final class TranscriptReader {
     }
 }
 
-func isBlank(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    for b in bytes where b != 0x20 && b != 0x09 && b != 0x0D { return false }
-    return true
-}
