@@ -81,15 +81,23 @@ struct TapeCheck {
 
 /// The summary table and the JUnit report of a check run.
 enum CheckTable {
+    /// A table: one row per tape, one column per view, then the totals.
     static func render(_ checks: [TapeCheck], views: [TranscriptView]) -> String {
-        var counts: [String: Int] = [:]
-        for check in checks {
-            for view in views { counts[check.outcomes[view]?.word.split(separator: " ").first.map(String.init) ?? "-", default: 0] += 1 }
+        let header = ["tape"] + views.map(\.rawValue)
+        let rows = checks.map { check in
+            [(check.tape as NSString).lastPathComponent] + views.map { view in
+                (check.outcomes[view]?.word ?? "-") + (check.records[view].map { " (\($0))" } ?? "")
+            }
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            String(zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .reversed().drop { $0 == " " }.reversed())
         }
         let passed = checks.filter(\.passed).count
-        var lines = ["", "tapes: \(checks.count) checked, \(passed) passed, \(checks.count - passed) failed"]
-        lines.append("views: " + counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
-        return lines.joined(separator: "\n")
+        return ([""] + [line(header)] + rows.map(line)
+            + ["\(checks.count) tape\(checks.count == 1 ? "" : "s") checked: \(passed) passed, \(checks.count - passed) failed"])
+            .joined(separator: "\n")
     }
 
     /// One test suite, one test case per tape and view.

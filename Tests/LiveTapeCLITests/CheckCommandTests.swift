@@ -30,7 +30,8 @@ import Testing
         let run = try CLI.run(["check", dir.path])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("ok       compress-none.tape"))
-        #expect(run.stdout.contains("tapes: 2 checked, 2 passed, 0 failed"))
+        #expect(run.stdout.contains("2 tapes checked: 2 passed, 0 failed"))
+        #expect(run.stdout.contains("compress-none.tape       same (721)  same (374)"))
     }
 
     @Test func aChangedValueFailsAndIsWrittenAsPendingThenAccepted() throws {
