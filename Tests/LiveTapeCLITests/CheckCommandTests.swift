@@ -123,4 +123,26 @@ import Testing
         #expect(run.status == 64)
         #expect(run.stderr.contains("--accept-all or --reject-all"))
     }
+
+    @Test func reviewAsksOnATerminal() throws {
+        let dir = try fixtures(["handshake-rejected"])
+        let golden = dir.appendingPathComponent("handshake-rejected.wire.golden.jsonl")
+        try edit(golden, replacing: #""status":200"#, with: #""status":201"#)
+        #expect(try CLI.run(["check", dir.path]).status == 1)
+        // script(1) gives review a terminal; the answer "y" arrives on it.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "\(CLI.binary.path) review \(dir.path)", "/dev/null"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data("y\n".utf8))
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("› status: 201 → 200"))
+        #expect(text.contains("accept this golden?"))
+        #expect(text.contains("1 accepted, 0 rejected"))
+        #expect(try CLI.run(["check", dir.path]).status == 0)
+    }
 }
