@@ -221,18 +221,25 @@ public struct JSONParser {
 
     private mutating func hex4() throws(JSONParseError) -> UInt32 {
         guard i + 4 <= p.count else { throw error("incomplete \\u escape") }
+        guard let v = Self.hex4(p, at: i) else { throw error("invalid hex digit in \\u escape") }
+        i += 4
+        return v
+    }
+
+    /// The value of the four hex digits at `i`, or nil when there are fewer or one is not hex.
+    static func hex4(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32? {
+        guard i + 4 <= p.count else { return nil }
         var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
+        for k in i..<(i + 4) {
+            let c = p[k]
             let d: UInt32
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: throw error("invalid hex digit in \\u escape")
+            default: return nil
             }
             v = v << 4 | d
-            i += 1
         }
         return v
     }

@@ -1,17 +1,16 @@
-import JSONKit
-
 /// Checks that bytes are exactly one JSON value under the same rules as `JSONParser`
 /// (RFC 8259, strict UTF-8, escapes and surrogate pairs, nesting up to `JSONParser.maxDepth`)
 /// without building a value: the diff's fast path validates records it never needs to parse.
 /// On `false`, run `JSONParser` for the error message and offset.
-struct JSONValidator {
+public struct JSONValidator {
     private let p: UnsafeBufferPointer<UInt8>
     private var i = 0
     private var depth = 0
 
     private init(_ p: UnsafeBufferPointer<UInt8>) { self.p = p }
 
-    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Whether `bytes` hold exactly one valid JSON value.
+    public static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var v = JSONValidator(bytes)
         v.skipWhitespace()
         guard v.value() else { return false }
@@ -19,7 +18,8 @@ struct JSONValidator {
         return v.i == bytes.count
     }
 
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    /// Whether `bytes` hold exactly one valid JSON value.
+    public static func isValid(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { isValid($0) }
     }
 
@@ -156,20 +156,8 @@ struct JSONValidator {
     }
 
     private mutating func hex4() -> UInt32? {
-        guard i + 4 <= p.count else { return nil }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
-            let d: UInt32
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(c - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(c - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-            v = v << 4 | d
-            i += 1
-        }
+        guard let v = JSONParser.hex4(p, at: i) else { return nil }
+        i += 4
         return v
     }
 
