@@ -116,7 +116,7 @@ struct CheckCommand: ParsableCommand {
             }
         }
         if checks.contains(where: { $0.unusable }) { throw ExitCode(ExitCodes.unreadable) }
-        if failed { throw ExitCode(ExitCodes.decodeErrors) }
+        if failed { throw ExitCode(ExitCodes.findings) }
     }
 
     /// Decodes one tape in every view and compares each with its golden, writing per the record mode.

@@ -96,7 +96,7 @@ struct DecodeCommand: ParsableCommand {
             out.flush()
             let unreported = reported > Self.maxReportedErrors ? " (the first \(Self.maxReportedErrors) are shown above)" : ""
             printError("\(errors) decode error\(errors == 1 ? "" : "s")\(unreported); see the decode_error records")
-            throw ExitCode(ExitCodes.decodeErrors)
+            throw ExitCode(ExitCodes.findings)
         }
     }
 

@@ -75,6 +75,6 @@ struct DiffCommand: ParsableCommand {
                 throw ExitCode(ExitCodes.unreadable)
             }
         }
-        if !report.isIdentical { throw ExitCode(ExitCodes.decodeErrors) }
+        if !report.isIdentical { throw ExitCode(ExitCodes.findings) }
     }
 }

@@ -65,8 +65,9 @@ enum CLIError: Error, CustomStringConvertible {
 enum ExitCodes {
     /// Everything decoded.
     static let ok: Int32 = 0
-    /// The output was written, but some input could not be decoded (see its decode_error records).
-    static let decodeErrors: Int32 = 1
+    /// The command found what it looks for: input that could not be decoded (`decode`),
+    /// differences (`diff`), failed goldens (`check`).
+    static let findings: Int32 = 1
     /// The input could not be read at all.
     static let unreadable: Int32 = 2
 }
