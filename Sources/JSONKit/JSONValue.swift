@@ -9,9 +9,20 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// A value already written as canonical JSON, carried as bytes so that it serializes without a tree.
+    /// Reading it parses the bytes (see `resolved`).
+    case encoded(EncodedJSON)
+
+    /// The value itself, or for `.encoded` the value its bytes parse to.
+    public var resolved: JSONValue {
+        if case .encoded(let encoded) = self { return encoded.value }
+        return self
+    }
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
+        case let (.encoded(a), .encoded(b)) where a.bytes == b.bytes: return true
+        case (.encoded, _), (_, .encoded): return lhs.resolved == rhs.resolved
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
         case let (.int(a), .int(b)): return a == b
@@ -26,17 +37,17 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The value under `key` when this is an object.
     public subscript(key: String) -> JSONValue? {
-        guard case .object(let pairs) = self else { return nil }
+        guard case .object(let pairs) = resolved else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
+        if case .string(let s) = resolved { return s }
         return nil
     }
 
     public var intValue: Int64? {
-        switch self {
+        switch resolved {
         case .int(let n): return n
         case .string(let s): return Int64(s)
         default: return nil
@@ -45,18 +56,19 @@ public enum JSONValue: Sendable, Equatable {
 
     /// "a string", "an object", ...: for error messages.
     public var typeName: String {
-        switch self {
+        switch resolved {
         case .null: "null"
         case .bool: "a boolean"
         case .int, .double: "a number"
         case .string: "a string"
         case .array: "an array"
         case .object: "an object"
+        case .encoded: "a value"
         }
     }
 
     public var arrayValue: [JSONValue]? {
-        if case .array(let a) = self { return a }
+        if case .array(let a) = resolved { return a }
         return nil
     }
 }
@@ -87,4 +99,20 @@ public struct JSONObjectBuilder: Sendable {
     }
 
     public var value: JSONValue { .object(pairs) }
+}
+
+/// The canonical JSON text of one value (as `JSONWriter` writes it), kept as bytes.
+/// Parsing it back gives integral numbers as `.int`.
+public struct EncodedJSON: Sendable, Equatable {
+    public let bytes: [UInt8]
+
+    /// `bytes` must hold exactly one JSON value in canonical form.
+    public init(canonical bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The parsed value.
+    public var value: JSONValue {
+        (try? JSONParser.parse(bytes)) ?? .null
+    }
 }

@@ -114,6 +114,7 @@ public struct JSONWriter {
                 self.value(item)
             }
             bytes.append(UInt8(ascii: "}"))
+        case .encoded(let encoded): bytes.append(contentsOf: encoded.bytes)
         }
     }
 }

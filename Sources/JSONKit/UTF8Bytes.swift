@@ -22,16 +22,19 @@ public enum UTF8Bytes {
 
     /// Whether `bytes` are valid UTF-8.
     public static func isValid(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { p in
-            var i = 0
-            while i < p.count {
-                if p[i] < 0x80 { i += 1; continue }
-                let len = sequenceLength(p, at: i)
-                if len == 0 { return false }
-                i += len
-            }
-            return true
+        bytes.withUnsafeBufferPointer { isValid($0) }
+    }
+
+    /// Whether the bytes at `p` are valid UTF-8.
+    public static func isValid(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        while i < p.count {
+            if p[i] < 0x80 { i += 1; continue }
+            let len = sequenceLength(p, at: i)
+            if len == 0 { return false }
+            i += len
         }
+        return true
     }
 
     /// Valid UTF-8 with no ASCII control characters other than tab, LF and CR (and no DEL).

@@ -63,10 +63,22 @@ public struct FieldDecoder: Sendable {
 
     /// Decodes `bytes[range]` as the message `message`; offsets in the result are relative to `range.lowerBound`.
     /// Top-level length-delimited fields numbered in `capture` are not decoded: their ranges are returned in `captured`.
+    /// With `encoded`, `fields` comes as `.encoded` canonical JSON written while walking, when the wire is in
+    /// canonical order and decodes cleanly; otherwise (and always when a float or double is met) as a tree.
     public func decode(_ bytes: [UInt8], range: Range<Int>? = nil, as message: MessageSchema, path: String? = nil,
-                       capture: Set<Int> = []) -> FieldDecoding {
+                       capture: Set<Int> = [], encoded: Bool = false) -> FieldDecoding {
         var walk = Walk(decoder: self, bytes: bytes, base: range?.lowerBound ?? 0, capture: capture)
-        let (fields, error) = walk.message(message, range: range ?? 0..<bytes.count, path: path ?? message.name, depth: 0)
+        let range = range ?? 0..<bytes.count
+        let path = path ?? message.name
+        if encoded {
+            var out = JSONWriter(capacity: range.count * 2)
+            if walk.encode(message, range: range, path: path, depth: 0, into: &out) {
+                return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: walk.unknown,
+                                     issues: walk.issues, error: nil, captured: walk.captured)
+            }
+            walk = Walk(decoder: self, bytes: bytes, base: range.lowerBound, capture: capture)
+        }
+        let (fields, error) = walk.message(message, range: range, path: path, depth: 0)
         return FieldDecoding(fields: fields, unknown: walk.unknown, issues: walk.issues,
                              error: error.map { $0.shifted(by: -walk.base) }, captured: walk.captured)
     }
@@ -125,6 +137,134 @@ private struct Walk {
             case .map: return .object(mapPairs)
             default: return field.isRepeated ? .array(values) : single
             }
+        }
+    }
+
+    /// Writes the message's fields as canonical JSON into `out` while walking, exactly as the tree of
+    /// `message` would serialize. False, with `out` and the walk's lists left partial, when the tree path
+    /// is needed: fields out of order, a singular field seen twice, a repeated map key, a wire error,
+    /// a value the schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
+    mutating func encode(_ schema: MessageSchema, range: Range<Int>, path: String, depth: Int, into out: inout JSONWriter) -> Bool {
+        pathParts.append(path)
+        defer { pathParts.removeLast() }
+        var reader = WireReader(bytes, range: range)
+        var current: FieldSchema?
+        var count = 0  // values written in the current repeated field or map
+        var mapKeys: [String] = []
+        out.bytes.append(UInt8(ascii: "{"))
+        do {
+            while let field = try reader.next() {
+                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                    captured.append((field.number, r))
+                    continue
+                }
+                guard let declared = schema.field(field.number) else {
+                    recordUnknown(field, path: self.path(String(field.number)), schemaKind: nil, depth: depth)
+                    continue
+                }
+                if let open = current, open.number == declared.number {
+                    guard declared.isRepeated else { return false }
+                } else {
+                    if let open = current {
+                        guard open.number < declared.number else { return false }
+                        Self.close(open, into: &out)
+                        out.bytes.append(UInt8(ascii: ","))
+                    }
+                    current = declared
+                    count = 0
+                    mapKeys.removeAll(keepingCapacity: true)
+                    out.string(declared.name)
+                    out.bytes.append(UInt8(ascii: ":"))
+                    if case .map = declared.kind {
+                        out.bytes.append(UInt8(ascii: "{"))
+                    } else if declared.isRepeated {
+                        out.bytes.append(UInt8(ascii: "["))
+                    }
+                }
+                guard encodeValue(field, declared: declared, depth: depth, count: &count, mapKeys: &mapKeys, into: &out) else {
+                    return false
+                }
+            }
+        } catch {
+            return false
+        }
+        if let open = current { Self.close(open, into: &out) }
+        out.bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    private static func close(_ field: FieldSchema, into out: inout JSONWriter) {
+        if case .map = field.kind {
+            out.bytes.append(UInt8(ascii: "}"))
+        } else if field.isRepeated {
+            out.bytes.append(UInt8(ascii: "]"))
+        }
+    }
+
+    /// Writes one occurrence of a declared field (after its key, or a comma in a repeated field); false for the tree path.
+    private mutating func encodeValue(_ field: WireField, declared: FieldSchema, depth: Int, count: inout Int,
+                                      mapKeys: inout [String], into out: inout JSONWriter) -> Bool {
+        @inline(__always) func separate(_ out: inout JSONWriter) {
+            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+            count += 1
+        }
+        let kind = declared.kind
+        switch (kind, field.value) {
+        case (.float, _), (.double, _):
+            return false
+        case (.map, .lengthDelimited(let range)):
+            // Entries are small: decoded as trees, then written, so that the key comes first whatever the wire order.
+            guard let index = declared.messageIndex, depth < decoder.maxDepth else { return false }
+            let entry = decoder.schema.messages[index]
+            let (value, error) = message(entry, range: range, path: declared.name, depth: depth + 1)
+            guard error == nil else { return false }
+            let key = Self.mapKey(value["key"] ?? Self.defaultValue(entry.field(1)?.kind))
+            let item = value["value"] ?? Self.defaultValue(entry.field(2)?.kind)
+            guard !mapKeys.contains(key), !Self.containsDouble(item) else { return false }
+            mapKeys.append(key)
+            separate(&out)
+            out.string(key)
+            out.bytes.append(UInt8(ascii: ":"))
+            out.value(item)
+        case (.message, .lengthDelimited(let range)):
+            guard let index = declared.messageIndex, depth < decoder.maxDepth else { return false }
+            separate(&out)
+            return encode(decoder.schema.messages[index], range: range, path: declared.name, depth: depth + 1, into: &out)
+        case (_, .lengthDelimited(let range)) where declared.isRepeated && Self.isPackable(kind):
+            do {
+                try forEachPacked(kind, range: range) { value in
+                    separate(&out)
+                    Scalar(kind, value)?.write(into: &out)
+                }
+            } catch {
+                return false
+            }
+        case (.string, .lengthDelimited(let range)):
+            let valid = bytes.withUnsafeBufferPointer { p in
+                let text = UnsafeBufferPointer(rebasing: p[range])
+                guard UTF8Bytes.isValid(text) else { return false }
+                separate(&out)
+                out.string(utf8: text)
+                return true
+            }
+            return valid
+        case (.bytes, .lengthDelimited(let range)):
+            separate(&out)
+            out.string(Self.base64(bytes[range]))
+        default:
+            guard let scalar = Scalar(kind, field.value) else { return false }
+            separate(&out)
+            scalar.write(into: &out)
+        }
+        return true
+    }
+
+    private static func containsDouble(_ value: JSONValue) -> Bool {
+        switch value {
+        case .double: return true
+        case .array(let items): return items.contains(where: containsDouble)
+        case .object(let pairs): return pairs.contains { containsDouble($0.1) }
+        default: return false
         }
     }
 
@@ -255,11 +395,18 @@ private struct Walk {
     }
 
     private func packedValues(_ kind: FieldKind, range: Range<Int>) throws(WireError) -> [JSONValue] {
+        var values: [JSONValue] = []
+        try forEachPacked(kind, range: range) { values.append(Scalar(kind, $0)?.json ?? .null) }
+        return values
+    }
+
+    /// Calls `body` with each value of a packed array of `kind`.
+    private func forEachPacked(_ kind: FieldKind, range: Range<Int>, _ body: (WireValue) -> Void) throws(WireError) {
         let reader = WireReader(bytes, range: range)
         switch Self.wireType(of: kind) {
-        case .fixed32: return try reader.packedFixed32(in: range).map { Self.scalar(kind, .fixed32($0)) ?? .null }
-        case .fixed64: return try reader.packedFixed64(in: range).map { Self.scalar(kind, .fixed64($0)) ?? .null }
-        default: return try reader.packedVarints(in: range).map { Self.scalar(kind, .varint($0)) ?? .null }
+        case .fixed32: for v in try reader.packedFixed32(in: range) { body(.fixed32(v)) }
+        case .fixed64: for v in try reader.packedFixed64(in: range) { body(.fixed64(v)) }
+        default: for v in try reader.packedVarints(in: range) { body(.varint(v)) }
         }
     }
 
@@ -274,21 +421,57 @@ private struct Walk {
 
     /// The JSON value of a scalar, or nil when the wire type does not fit the kind.
     static func scalar(_ kind: FieldKind, _ value: WireValue) -> JSONValue? {
-        switch (kind, value) {
-        case (.int32, .varint(let v)), (.enumeration, .varint(let v)): return .int(Int64(Int32(truncatingIfNeeded: v)))
-        case (.uint32, .varint(let v)): return .int(Int64(UInt32(truncatingIfNeeded: v)))
-        case (.sint32, .varint(let v)): return .int(Int64(Wire.zigzagDecode32(v)))
-        case (.bool, .varint(let v)): return .bool(v != 0)
-        case (.int64, .varint(let v)): return .string(String(Int64(bitPattern: v)))
-        case (.uint64, .varint(let v)): return .string(String(v))
-        case (.sint64, .varint(let v)): return .string(String(Wire.zigzagDecode64(v)))
-        case (.fixed32, .fixed32(let v)): return .int(Int64(v))
-        case (.sfixed32, .fixed32(let v)): return .int(Int64(Int32(bitPattern: v)))
-        case (.float, .fixed32(let v)): return .double(Double(Float(bitPattern: v)))
-        case (.fixed64, .fixed64(let v)): return .string(String(v))
-        case (.sfixed64, .fixed64(let v)): return .string(String(Int64(bitPattern: v)))
-        case (.double, .fixed64(let v)): return .double(Double(bitPattern: v))
-        default: return nil
+        Scalar(kind, value)?.json
+    }
+
+    /// A scalar field's value in JSON terms, shared by the tree and the bytes: 64-bit integers as decimal strings.
+    private enum Scalar {
+        case int(Int64), bool(Bool), double(Double), signedString(Int64), unsignedString(UInt64)
+
+        /// Nil when the wire type does not fit the kind.
+        init?(_ kind: FieldKind, _ value: WireValue) {
+            switch (kind, value) {
+            case (.int32, .varint(let v)), (.enumeration, .varint(let v)): self = .int(Int64(Int32(truncatingIfNeeded: v)))
+            case (.uint32, .varint(let v)): self = .int(Int64(UInt32(truncatingIfNeeded: v)))
+            case (.sint32, .varint(let v)): self = .int(Int64(Wire.zigzagDecode32(v)))
+            case (.bool, .varint(let v)): self = .bool(v != 0)
+            case (.int64, .varint(let v)): self = .signedString(Int64(bitPattern: v))
+            case (.uint64, .varint(let v)): self = .unsignedString(v)
+            case (.sint64, .varint(let v)): self = .signedString(Wire.zigzagDecode64(v))
+            case (.fixed32, .fixed32(let v)): self = .int(Int64(v))
+            case (.sfixed32, .fixed32(let v)): self = .int(Int64(Int32(bitPattern: v)))
+            case (.float, .fixed32(let v)): self = .double(Double(Float(bitPattern: v)))
+            case (.fixed64, .fixed64(let v)): self = .unsignedString(v)
+            case (.sfixed64, .fixed64(let v)): self = .signedString(Int64(bitPattern: v))
+            case (.double, .fixed64(let v)): self = .double(Double(bitPattern: v))
+            default: return nil
+            }
+        }
+
+        var json: JSONValue {
+            switch self {
+            case .int(let n): .int(n)
+            case .bool(let b): .bool(b)
+            case .double(let d): .double(d)
+            case .signedString(let n): .string(String(n))
+            case .unsignedString(let n): .string(String(n))
+            }
+        }
+
+        func write(into out: inout JSONWriter) {
+            switch self {
+            case .int(let n): out.int(n)
+            case .bool(let b): b ? out.raw("true") : out.raw("false")
+            case .double(let d): out.double(d)
+            case .signedString(let n):
+                out.bytes.append(UInt8(ascii: "\""))
+                out.int(n)
+                out.bytes.append(UInt8(ascii: "\""))
+            case .unsignedString(let n):
+                out.bytes.append(UInt8(ascii: "\""))
+                out.uint(n)
+                out.bytes.append(UInt8(ascii: "\""))
+            }
         }
     }
 

@@ -176,7 +176,7 @@ public struct PushFrameDecoder: Sendable {
             }
             return decoded
         }
-        let walk = fields.decode(payload, as: messageSchema)
+        let walk = fields.decode(payload, as: messageSchema, encoded: true)
         decoded.fields = walk.fields
         decoded.unknown = walk.unknown
         decoded.issues = walk.issues

@@ -1,0 +1,63 @@
+import Foundation
+import JSONKit
+import Tape
+import Testing
+import WebcastDecoder
+
+/// The fields written as bytes while walking must equal the tree, byte for byte and value for value.
+@Suite struct EncodedFieldsTests {
+    let decoder = FieldDecoder()
+
+    /// Decodes `payload` both ways and checks that they agree; returns the encoded-path result.
+    @discardableResult
+    private func bothWays(_ method: String, _ payload: [UInt8]) throws -> FieldDecoding {
+        let schema = try #require(decoder.schema.message(forMethod: method))
+        let tree = decoder.decode(payload, as: schema)
+        let encoded = decoder.decode(payload, as: schema, encoded: true)
+        #expect(CanonicalJSON.encode(encoded.fields) == CanonicalJSON.encode(tree.fields))
+        #expect(encoded.fields == tree.fields)
+        #expect(encoded.unknown == tree.unknown)
+        #expect(encoded.issues == tree.issues)
+        #expect(encoded.error == tree.error)
+        return encoded
+    }
+
+    private static func isEncoded(_ value: JSONValue) -> Bool {
+        if case .encoded = value { return true }
+        return false
+    }
+
+    @Test func everyFixtureMessageEncodesAsItsTree() throws {
+        let frames = PushFrameDecoder()
+        var encodedCount = 0
+        for tape in GoldenTranscriptTests.tapes {
+            for entry in try TapeReader(path: GoldenTranscriptTests.fixtures.appendingPathComponent(tape).path) {
+                guard case .success(.wsMessage(let message)) = entry.result, message.opcode == .binary,
+                      case .fetchResult(let result) = frames.decodeFrame(message.payload.bytes).body
+                else { continue }
+                for inner in result.messages where !inner.isUnknownMethod {
+                    let walk = try bothWays(inner.method, inner.payload)
+                    if Self.isEncoded(walk.fields) { encodedCount += 1 }
+                }
+            }
+        }
+        #expect(encodedCount > 100)
+    }
+
+    @Test func nonCanonicalWireFallsBackToTheTree() throws {
+        // WebcastChatMessage: content (3) before common (1); content twice; a repeated map key; invalid UTF-8.
+        let outOfOrder: [UInt8] = [0x1A, 0x01, 0x61, 0x0A, 0x00]
+        #expect(!Self.isEncoded(try bothWays("WebcastChatMessage", outOfOrder).fields))
+        let twice: [UInt8] = [0x1A, 0x01, 0x61, 0x1A, 0x01, 0x62]
+        #expect(!Self.isEncoded(try bothWays("WebcastChatMessage", twice).fields))
+        let repeatedKey: [UInt8] = [0xCA, 0x01, 0x04, 0x08, 0x01, 0x10, 0x07, 0xCA, 0x01, 0x04, 0x08, 0x01, 0x10, 0x09]
+        #expect(!Self.isEncoded(try bothWays("WebcastMemberMessage", repeatedKey).fields))
+        try bothWays("WebcastChatMessage", [0x1A, 0x02, 0xC3, 0x28])
+        try bothWays("WebcastChatMessage", [0x1A, 0x02, 0x68, 0x69, 0x08] + Array(repeating: 0xFF, count: 10) + [0x01])
+        // Canonical: a map, an unknown field, a packed array of ids split in two runs.
+        let map: [UInt8] = [0xCA, 0x01, 0x04, 0x08, 0x01, 0x10, 0x07, 0xCA, 0x01, 0x02, 0x10, 0x05, 0xF8, 0x06, 0x01]
+        #expect(Self.isEncoded(try bothWays("WebcastMemberMessage", map).fields))
+        let ids: [UInt8] = [0x12, 0x00, 0x12, 0x02, 0x01, 0x02, 0x10, 0x03]
+        #expect(Self.isEncoded(try bothWays("WebcastImDeleteMessage", ids).fields))
+    }
+}
