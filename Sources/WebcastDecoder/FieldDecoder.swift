@@ -72,7 +72,7 @@ public struct FieldDecoder: Sendable {
         let path = path ?? message.name
         if encoded {
             var out = JSONWriter(capacity: range.count * 2)
-            if walk.encode(message, range: range, path: path, depth: 0, into: &out) {
+            if walk.encode(.given(message), range: range, path: path, depth: 0, into: &out) {
                 return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: walk.unknown,
                                      issues: walk.issues, error: nil, captured: walk.captured)
             }
@@ -116,12 +116,14 @@ private struct Walk {
 
     /// The values of one field number, kept until the message ends so they can be ordered by number.
     private struct Slot {
-        var field: FieldSchema
+        let entry: FieldEntry
         var single: JSONValue?
         var values: [JSONValue] = []
         var mapPairs: [(String, JSONValue)] = []
 
-        init(field: FieldSchema) { self.field = field }
+        init(_ entry: FieldEntry) { self.entry = entry }
+
+        var number: Int { entry.number }
 
         /// A map keeps one value per key: a repeated key replaces the earlier value, as protobuf parsers do.
         mutating func setMapEntry(_ key: String, _ value: JSONValue) {
@@ -133,10 +135,8 @@ private struct Walk {
         }
 
         var json: JSONValue? {
-            switch field.kind {
-            case .map: return .object(mapPairs)
-            default: return field.isRepeated ? .array(values) : single
-            }
+            if entry.isMap { return .object(mapPairs) }
+            return entry.isRepeated ? .array(values) : single
         }
     }
 
@@ -144,93 +144,92 @@ private struct Walk {
     /// `message` would serialize. False, with `out` and the walk's lists left partial, when the tree path
     /// is needed: fields out of order, a singular field seen twice, a repeated map key, a wire error,
     /// a value the schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
-    mutating func encode(_ schema: MessageSchema, range: Range<Int>, path: String, depth: Int, into out: inout JSONWriter) -> Bool {
+    mutating func encode(_ schema: MessageRef, range: Range<Int>, path: String, depth: Int, into out: inout JSONWriter) -> Bool {
         pathParts.append(path)
         defer { pathParts.removeLast() }
         var reader = WireReader(bytes, range: range)
-        var current: FieldSchema?
+        var current: FieldEntry?
         var count = 0  // values written in the current repeated field or map
         var mapKeys: [String] = []
         out.bytes.append(UInt8(ascii: "{"))
         do {
             while let field = try reader.next() {
-                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                if depth == 0, !capture.isEmpty, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
                     captured.append((field.number, r))
                     continue
                 }
-                guard let declared = schema.field(field.number) else {
+                guard let entry = self.entry(field.number, of: schema) else {
                     recordUnknown(field, path: self.path(String(field.number)), schemaKind: nil, depth: depth)
                     continue
                 }
-                if let open = current, open.number == declared.number {
-                    guard declared.isRepeated else { return false }
+                if let open = current, open.number == entry.number {
+                    guard entry.isRepeated else { return false }
                 } else {
                     if let open = current {
-                        guard open.number < declared.number else { return false }
-                        Self.close(open, into: &out)
+                        guard open.number < entry.number else { return false }
+                        if let brackets = open.brackets { out.bytes.append(brackets.close) }
                         out.bytes.append(UInt8(ascii: ","))
                     }
-                    current = declared
+                    current = entry
                     count = 0
-                    mapKeys.removeAll(keepingCapacity: true)
-                    out.string(declared.name)
-                    out.bytes.append(UInt8(ascii: ":"))
-                    if case .map = declared.kind {
-                        out.bytes.append(UInt8(ascii: "{"))
-                    } else if declared.isRepeated {
-                        out.bytes.append(UInt8(ascii: "["))
-                    }
+                    if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
+                    out.bytes.append(contentsOf: entry.key)
+                    if let brackets = entry.brackets { out.bytes.append(brackets.open) }
                 }
-                guard encodeValue(field, declared: declared, depth: depth, count: &count, mapKeys: &mapKeys, into: &out) else {
+                guard encodeValue(field, entry: entry, depth: depth, count: &count, mapKeys: &mapKeys, into: &out) else {
                     return false
                 }
             }
         } catch {
             return false
         }
-        if let open = current { Self.close(open, into: &out) }
+        if let brackets = current?.brackets { out.bytes.append(brackets.close) }
         out.bytes.append(UInt8(ascii: "}"))
         return true
     }
 
-    private static func close(_ field: FieldSchema, into out: inout JSONWriter) {
-        if case .map = field.kind {
-            out.bytes.append(UInt8(ascii: "}"))
-        } else if field.isRepeated {
-            out.bytes.append(UInt8(ascii: "]"))
+    /// The message being encoded: the one asked for, or a nested one by its position in the schema
+    /// (looked up per field, so that the walk copies no `MessageSchema`).
+    enum MessageRef {
+        case given(MessageSchema)
+        case index(Int)
+    }
+
+    private func entry(_ number: Int, of message: MessageRef) -> FieldEntry? {
+        switch message {
+        case .given(let schema): schema.entry(number)
+        case .index(let index): decoder.schema.messages[index].entry(number)
         }
     }
 
     /// Writes one occurrence of a declared field (after its key, or a comma in a repeated field); false for the tree path.
-    private mutating func encodeValue(_ field: WireField, declared: FieldSchema, depth: Int, count: inout Int,
+    private mutating func encodeValue(_ field: WireField, entry: FieldEntry, depth: Int, count: inout Int,
                                       mapKeys: inout [String], into out: inout JSONWriter) -> Bool {
         @inline(__always) func separate(_ out: inout JSONWriter) {
             if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
             count += 1
         }
-        let kind = declared.kind
-        switch (kind, field.value) {
-        case (.float, _), (.double, _):
-            return false
-        case (.map, .lengthDelimited(let range)):
+        switch (entry.shape, field.value) {
+        case (.map(let index), .lengthDelimited(let range)):
             // Entries are small: decoded as trees, then written, so that the key comes first whatever the wire order.
-            guard let index = declared.messageIndex, depth < decoder.maxDepth else { return false }
-            let entry = decoder.schema.messages[index]
-            let (value, error) = message(entry, range: range, path: declared.name, depth: depth + 1)
+            guard depth < decoder.maxDepth else { return false }
+            let schema = decoder.schema.messages[index]
+            let (value, error) = message(schema, range: range, path: entry.field.name, depth: depth + 1)
             guard error == nil else { return false }
-            let key = Self.mapKey(value["key"] ?? Self.defaultValue(entry.field(1)?.kind))
-            let item = value["value"] ?? Self.defaultValue(entry.field(2)?.kind)
+            let key = Self.mapKey(value["key"] ?? Self.defaultValue(schema.field(1)?.kind))
+            let item = value["value"] ?? Self.defaultValue(schema.field(2)?.kind)
             guard !mapKeys.contains(key), !Self.containsDouble(item) else { return false }
             mapKeys.append(key)
             separate(&out)
             out.string(key)
             out.bytes.append(UInt8(ascii: ":"))
             out.value(item)
-        case (.message, .lengthDelimited(let range)):
-            guard let index = declared.messageIndex, depth < decoder.maxDepth else { return false }
+        case (.message(let index), .lengthDelimited(let range)):
+            guard depth < decoder.maxDepth else { return false }
             separate(&out)
-            return encode(decoder.schema.messages[index], range: range, path: declared.name, depth: depth + 1, into: &out)
-        case (_, .lengthDelimited(let range)) where declared.isRepeated && Self.isPackable(kind):
+            return encode(.index(index), range: range, path: entry.field.name, depth: depth + 1, into: &out)
+        case (.integral, .lengthDelimited(let range)) where entry.isRepeated:
+            let kind = entry.field.kind
             do {
                 try forEachPacked(kind, range: range) { value in
                     separate(&out)
@@ -251,10 +250,12 @@ private struct Walk {
         case (.bytes, .lengthDelimited(let range)):
             separate(&out)
             out.string(Self.base64(bytes[range]))
-        default:
-            guard let scalar = Scalar(kind, field.value) else { return false }
+        case (.integral, _):
+            guard let scalar = Scalar(entry.field.kind, field.value) else { return false }
             separate(&out)
             scalar.write(into: &out)
+        default:
+            return false
         }
         return true
     }
@@ -277,25 +278,25 @@ private struct Walk {
         var failure: WireError?
         do {
             while let field = try reader.next() {
-                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                if depth == 0, !capture.isEmpty, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
                     captured.append((field.number, r))
                     continue
                 }
-                guard let declared = schema.field(field.number) else {
+                guard let entry = schema.entry(field.number) else {
                     recordUnknown(field, path: self.path(String(field.number)), schemaKind: nil, depth: depth)
                     continue
                 }
                 let at: Int
-                if let last = slots.indices.last, slots[last].field.number == field.number {
+                if let last = slots.indices.last, slots[last].number == field.number {
                     at = last
-                } else if let existing = slots.firstIndex(where: { $0.field.number == field.number }) {
+                } else if let existing = slots.firstIndex(where: { $0.number == field.number }) {
                     at = existing
                 } else {
-                    if let last = slots.last, last.field.number > field.number { ordered = false }
-                    slots.append(Slot(field: declared))
+                    if let last = slots.last, last.number > field.number { ordered = false }
+                    slots.append(Slot(entry))
                     at = slots.count - 1
                 }
-                if let error = decodeValue(field, declared: declared, depth: depth, into: &slots[at]) {
+                if let error = decodeValue(field, declared: entry.field, depth: depth, into: &slots[at]) {
                     failure = error
                     break
                 }
@@ -303,11 +304,11 @@ private struct Walk {
         } catch {
             failure = error
         }
-        if !ordered { slots.sort { $0.field.number < $1.field.number } }
+        if !ordered { slots.sort { $0.number < $1.number } }
         var pairs: [(String, JSONValue)] = []
         pairs.reserveCapacity(slots.count)
         for slot in slots {
-            if let value = slot.json { pairs.append((slot.field.name, value)) }
+            if let value = slot.json { pairs.append((slot.entry.field.name, value)) }
         }
         return (.object(pairs), failure)
     }

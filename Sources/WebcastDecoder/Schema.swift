@@ -1,4 +1,5 @@
 import Foundation
+import JSONKit
 import SwiftProtobuf
 import WebcastProto
 
@@ -22,6 +23,56 @@ public struct FieldSchema: Sendable {
     var messageIndex: Int?
 }
 
+/// A declared field as the decoder's hot path reads it: shared, so that a lookup copies no strings.
+final class FieldEntry: Sendable {
+    let field: FieldSchema
+    let number: Int
+    let isRepeated: Bool
+    let isMap: Bool
+    /// The field's key as canonical JSON writes it: `"name":`.
+    let key: [UInt8]
+    /// What opens and closes the field's values in JSON: `{}` for a map, `[]` when repeated.
+    let brackets: (open: UInt8, close: UInt8)?
+    let shape: Shape
+
+    /// The kind, as the encoding walk dispatches on it (without the strings `FieldKind` carries).
+    enum Shape {
+        /// An integer or bool.
+        case integral
+        /// A float or double.
+        case floating
+        case string, bytes
+        case message(Int)
+        case map(Int)
+        /// A message or map whose message the schema lacks.
+        case unresolved
+    }
+
+    init(_ field: FieldSchema) {
+        self.field = field
+        number = field.number
+        isRepeated = field.isRepeated
+        if case .map = field.kind { isMap = true } else { isMap = false }
+        if isMap {
+            brackets = (UInt8(ascii: "{"), UInt8(ascii: "}"))
+        } else {
+            brackets = field.isRepeated ? (UInt8(ascii: "["), UInt8(ascii: "]")) : nil
+        }
+        switch field.kind {
+        case .float, .double: shape = .floating
+        case .string: shape = .string
+        case .bytes: shape = .bytes
+        case .message: shape = field.messageIndex.map(Shape.message) ?? .unresolved
+        case .map: shape = field.messageIndex.map(Shape.map) ?? .unresolved
+        default: shape = .integral
+        }
+        var writer = JSONWriter(capacity: field.name.utf8.count + 3)
+        writer.string(field.name)
+        writer.raw(":")
+        key = writer.bytes
+    }
+}
+
 /// One declared message: its fields by number.
 public struct MessageSchema: Sendable {
     /// The fully qualified name, e.g. `webcast.WebcastChatMessage`.
@@ -30,20 +81,27 @@ public struct MessageSchema: Sendable {
     public var name: String
     public private(set) var fields: [Int: FieldSchema]
     /// Fields numbered below `denseLimit`, indexed by number, for the hot path.
-    private var dense: [FieldSchema?]
+    private var dense: [FieldEntry?]
+    private var sparse: [Int: FieldEntry]
     private static let denseLimit = 64
 
     init(fullName: String, name: String, fields: [Int: FieldSchema]) {
         self.fullName = fullName
         self.name = name
         self.fields = fields
-        dense = (0..<Self.denseLimit).map { fields[$0] }
+        dense = (0..<Self.denseLimit).map { fields[$0].map(FieldEntry.init) }
+        sparse = fields.filter { $0.key >= Self.denseLimit }.mapValues(FieldEntry.init)
     }
 
     /// The declared field with this number.
     @inline(__always)
     public func field(_ number: Int) -> FieldSchema? {
-        number < Self.denseLimit ? dense[number] : fields[number]
+        entry(number)?.field
+    }
+
+    @inline(__always)
+    func entry(_ number: Int) -> FieldEntry? {
+        number >= 0 && number < Self.denseLimit ? dense[number] : sparse[number]
     }
 }
 
