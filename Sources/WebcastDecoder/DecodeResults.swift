@@ -72,7 +72,8 @@ public struct DecodedMessage: Sendable {
     public var msgID: String?
     /// The message's own bytes.
     public var payload: [UInt8]
-    /// The decoded fields; for an unknown method, the schema-less decode.
+    /// The decoded fields; for an unknown method, the schema-less decode. Usually `.encoded`
+    /// (canonical JSON written while decoding): read it through subscripts or `resolved`.
     public var fields: JSONValue
     /// True when the method has no schema and `fields` is schema-less.
     public var isUnknownMethod: Bool

@@ -41,6 +41,7 @@ public struct FieldIssue: Sendable, Equatable {
 /// The outcome of walking one message: the fields that decoded (all of them, or those
 /// before `error`), what the schema did not know, and the first fatal wire error.
 public struct FieldDecoding: Sendable {
+    /// An object tree, or `.encoded` when asked for and the wire allowed it.
     public var fields: JSONValue
     public var unknown: [UnknownField]
     public var issues: [FieldIssue]
