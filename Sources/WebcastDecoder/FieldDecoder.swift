@@ -149,7 +149,7 @@ private struct Walk {
         pathParts.append(path)
         defer { pathParts.removeLast() }
         var reader = WireReader(bytes, range: range)
-        var current: FieldEntry?
+        var current: (number: Int, close: UInt8?)?
         var count = 0  // values written in the current repeated field or map
         var mapKeys: [String] = []
         out.bytes.append(UInt8(ascii: "{"))
@@ -168,13 +168,13 @@ private struct Walk {
                 } else {
                     if let open = current {
                         guard open.number < entry.number else { return false }
-                        if let brackets = open.brackets { out.bytes.append(brackets.close) }
+                        if let close = open.close { out.bytes.append(close) }
                         out.bytes.append(UInt8(ascii: ","))
                     }
-                    current = entry
+                    current = (entry.number, entry.brackets?.close)
                     count = 0
                     if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
-                    out.bytes.append(contentsOf: entry.key)
+                    entry.key.withUnsafeBufferPointer { out.bytes.append(contentsOf: $0) }
                     if let brackets = entry.brackets { out.bytes.append(brackets.open) }
                 }
                 guard encodeValue(field, entry: entry, depth: depth, count: &count, mapKeys: &mapKeys, into: &out) else {
@@ -184,7 +184,7 @@ private struct Walk {
         } catch {
             return false
         }
-        if let brackets = current?.brackets { out.bytes.append(brackets.close) }
+        if let close = current?.close { out.bytes.append(close) }
         out.bytes.append(UInt8(ascii: "}"))
         return true
     }
