@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Transcript", targets: ["Transcript"]),
         .library(name: "WireKit", targets: ["WireKit"]),
         .library(name: "FixtureSynth", targets: ["FixtureSynth"]),
+        .library(name: "MockServers", targets: ["MockServers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,13 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        .target(
+            name: "MockServers",
+            dependencies: [
+                "Tape", "JSONKit", "WebcastProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(
             name: "livetape",
             dependencies: [
@@ -73,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "FixtureSynthTests",
             dependencies: ["FixtureSynth", "WebcastProto", "Tape", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "MockServersTests",
+            dependencies: ["MockServers", "Tape", "JSONKit", "WebcastProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "LiveTapeCLITests",

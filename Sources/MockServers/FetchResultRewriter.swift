@@ -1,0 +1,19 @@
+import SwiftProtobuf
+import WebcastProto
+
+/// Edits recorded signing-service answers so that a client follows them to the mock servers.
+public enum FetchResultRewriter {
+    /// `body`, a raw `ProtoMessageFetchResult` (the body of `GET /webcast/fetch`, uncompressed),
+    /// with `push_server` (field 10) set to `url`. Every other field is kept, unknown fields
+    /// included (at every nesting level); the result is serialized with deterministic ordering
+    /// (`route_params` sorted by key, unknown fields after known ones), so it may differ from
+    /// the input in more than field 10's bytes — and in length: recompute `Content-Length`.
+    /// Throws the protobuf decoding error when `body` is not a valid message.
+    public static func rewritePushServer(_ body: [UInt8], to url: String) throws -> [UInt8] {
+        var result = try ProtoMessageFetchResult(serializedBytes: body)
+        result.pushServer = url
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return try result.serializedBytes(options: options)
+    }
+}

@@ -1,0 +1,73 @@
+/// Which parts of a request decide whether it matches a recorded one.
+///
+/// Method and path are always compared. Query items are compared per key (the ordered list of
+/// values under that key); a JSON-object body is compared per top-level key (the value's
+/// canonical JSON). Any other body is compared byte for byte. Headers are never compared.
+public struct MatchRules: Sendable, Hashable {
+    /// A set of keys to compare. Key names are compared ASCII case-insensitively.
+    public enum Keys: Sendable, Hashable {
+        /// Every key except these.
+        case allExcept(Set<String>)
+        /// Only these keys.
+        case only(Set<String>)
+
+        /// Whether `key` takes part in matching.
+        public func includes(_ key: String) -> Bool {
+            switch self {
+            case .allExcept(let keys): !keys.contains { asciiEqualFolded($0, key) }
+            case .only(let keys): keys.contains { asciiEqualFolded($0, key) }
+            }
+        }
+    }
+
+    /// Query keys to compare.
+    public var query: Keys
+    /// Top-level JSON body keys to compare.
+    public var body: Keys
+    /// When true, a recorded value that is a tape redaction placeholder (`<redacted:NAME:N>`)
+    /// matches any received value: the real secret was never written to the tape.
+    public var redactedMatchesAny: Bool
+
+    public init(query: Keys = .allExcept(MatchRules.volatileQueryKeys),
+                body: Keys = .allExcept(MatchRules.volatileBodyKeys),
+                redactedMatchesAny: Bool = true) {
+        self.query = query
+        self.body = body
+        self.redactedMatchesAny = redactedMatchesAny
+    }
+
+    /// The defaults: every key except the volatile ones; redaction placeholders match anything.
+    public static let `default` = MatchRules()
+
+    /// Query keys whose values change between two runs of the same client against the same
+    /// room, so they never decide a match: request signatures and anti-bot tokens (`X-Bogus`,
+    /// `_signature`, `signature`, `msToken`, `verifyFp`), the random `last_rtt`, timestamps
+    /// (`ts`, `timestamp`), and the API key (`apiKey`, a secret that tapes redact).
+    ///
+    /// Deliberately compared: `room_id`/`unique_id`, `client`, `user_agent` (a constant of the
+    /// client version), `cursor` (absent on the first fetch; later ones echo recorded responses,
+    /// so a replay reproduces them), `client_enter`, `platform`, `country`, `tt_target_idc`.
+    public static let volatileQueryKeys: Set<String> = [
+        "X-Bogus", "_signature", "signature", "msToken", "verifyFp",
+        "last_rtt", "ts", "timestamp", "apiKey",
+    ]
+
+    /// Top-level JSON body keys that never decide a match: the query ones, plus the session
+    /// cookies `sessionId` and `ttwid` of `POST /webcast/sign_url` (per-login / per-visit
+    /// values, redacted in tapes). `url` is compared: it names the room.
+    public static let volatileBodyKeys: Set<String> = volatileQueryKeys.union(["sessionId", "ttwid"])
+}
+
+func asciiEqualFolded(_ a: String, _ b: String) -> Bool {
+    a.utf8.elementsEqual(b.utf8) { x, y in
+        (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == (y >= 0x41 && y <= 0x5A ? y | 0x20 : y)
+    }
+}
+
+/// Whether `value` is exactly a tape redaction placeholder, `<redacted:NAME:N>`, bare (a query
+/// value) or as a JSON string (a body value).
+func isRedactionPlaceholder(_ value: String) -> Bool {
+    var text = Substring(value)
+    if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
+    return text.hasPrefix("<redacted:") && text.hasSuffix(">")
+}
