@@ -31,7 +31,7 @@ public struct JSONWriter {
                 value /= 10
                 count += 1
             }
-            bytes.append(contentsOf: d[(24 - count)...])
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - count)...]))
         }
     }
 
@@ -63,13 +63,33 @@ public struct JSONWriter {
     public mutating func string(utf8 p: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
-        for (i, b) in p.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+        var i = Self.firstEscaped(p, from: 0)
+        while i < p.count {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i]))
-            escape(b)
+            escape(p[i])
             runStart = i + 1
+            i = Self.firstEscaped(p, from: runStart)
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...]))
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The index of the first byte from `start` on that a JSON string escapes, or `p.count`;
+    /// skips eight bytes at a time while none of them can be one.
+    @inline(__always)
+    private static func firstEscaped(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        if let base = p.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= p.count, !SWAR.hasEscaped(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        }
+        while i < p.count, !needsEscape(p[i]) { i += 1 }
+        return i
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -29,12 +29,27 @@ public enum UTF8Bytes {
     public static func isValid(_ p: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = 0
         while i < p.count {
-            if p[i] < 0x80 { i += 1; continue }
+            if p[i] < 0x80 {
+                i = asciiEnd(p, from: i + 1)
+                continue
+            }
             let len = sequenceLength(p, at: i)
             if len == 0 { return false }
             i += len
         }
         return true
+    }
+
+    /// The index of the first byte from `start` on that is not ASCII, or `p.count`; eight bytes at a time.
+    @inline(__always)
+    static func asciiEnd(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        if let base = p.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= p.count, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & SWAR.high == 0 { i += 8 }
+        }
+        while i < p.count, p[i] < 0x80 { i += 1 }
+        return i
     }
 
     /// Valid UTF-8 with no ASCII control characters other than tab, LF and CR (and no DEL).
@@ -54,5 +69,24 @@ public enum UTF8Bytes {
             }
             return true
         }
+    }
+}
+
+/// Tests on eight bytes at once, packed in a `UInt64`.
+enum SWAR {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let high: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether some byte of `x` is zero.
+    @inline(__always)
+    static func hasZero(_ x: UInt64) -> Bool {
+        (x &- ones) & ~x & high != 0
+    }
+
+    /// Whether some byte of `x` is a control character, `"`, `\` or DEL: one a JSON string escapes.
+    @inline(__always)
+    static func hasEscaped(_ x: UInt64) -> Bool {
+        (x &- ones &* 0x20) & ~x & high != 0
+            || hasZero(x ^ (ones &* 0x22)) || hasZero(x ^ (ones &* 0x5C)) || hasZero(x ^ (ones &* 0x7F))
     }
 }
