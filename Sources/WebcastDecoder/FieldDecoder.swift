@@ -92,11 +92,28 @@ public struct FieldDecoder: Sendable {
     }
 }
 
+/// A set of field numbers, tested without hashing for the numbers below 64.
+private struct FieldNumbers {
+    private var low: UInt64 = 0
+    private var others: Set<Int> = []
+
+    init(_ numbers: Set<Int>) {
+        for number in numbers {
+            if (0..<64).contains(number) { low |= 1 << number } else { others.insert(number) }
+        }
+    }
+
+    @inline(__always)
+    func contains(_ number: Int) -> Bool {
+        (0..<64).contains(number) ? low & (1 << number) != 0 : !others.isEmpty && others.contains(number)
+    }
+}
+
 private struct Walk {
     let decoder: FieldDecoder
     let bytes: [UInt8]
     let base: Int
-    let capture: Set<Int>
+    let capture: FieldNumbers
     var unknown: [UnknownField] = []
     var issues: [FieldIssue] = []
     var captured: [(number: Int, range: Range<Int>)] = []
@@ -105,7 +122,7 @@ private struct Walk {
         self.decoder = decoder
         self.bytes = bytes
         self.base = base
-        self.capture = capture
+        self.capture = FieldNumbers(capture)
     }
 
     /// Dotted path of the message being walked, built into a string only when something is reported.
@@ -155,7 +172,7 @@ private struct Walk {
         out.bytes.append(UInt8(ascii: "{"))
         do {
             while let field = try reader.next() {
-                if depth == 0, !capture.isEmpty, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
                     captured.append((field.number, r))
                     continue
                 }
@@ -279,7 +296,7 @@ private struct Walk {
         var failure: WireError?
         do {
             while let field = try reader.next() {
-                if depth == 0, !capture.isEmpty, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
                     captured.append((field.number, r))
                     continue
                 }
@@ -350,7 +367,7 @@ private struct Walk {
         let value: JSONValue
         switch (kind, field.value) {
         case (.string, .lengthDelimited(let range)):
-            if let text = String(validating: bytes[range], as: UTF8.self) {
+            if let text = text(range) {
                 value = .string(text)
             } else {
                 issues.append(FieldIssue(path: path(declared.name), offset: field.offset - base, message: "invalid UTF-8 in string field"))
@@ -367,6 +384,14 @@ private struct Walk {
         }
         if declared.isRepeated { slot.values.append(value) } else { slot.single = value }
         return nil
+    }
+
+    /// The bytes in `range` as a String when they are valid UTF-8 (checked as the encoding walk checks them).
+    private func text(_ range: Range<Int>) -> String? {
+        bytes.withUnsafeBufferPointer { p in
+            let text = UnsafeBufferPointer(rebasing: p[range])
+            return UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : nil
+        }
     }
 
     /// The JSON of a field's default value: what a map entry without that field means.

@@ -8,25 +8,32 @@ public struct PushFrameDecoder: Sendable {
     /// Inflated size above which a payload is a decode error (a gzip bomb guard).
     public var inflateLimit: Int
     public var fields: FieldDecoder
+    /// The schemas of the frame and its envelopes, looked up once.
+    private let frameSchema, fetchResultSchema, envelopeSchema: MessageSchema
 
     public init(inflateLimit: Int = Inflate.defaultLimit, schema: Schema = .webcast) {
         self.inflateLimit = inflateLimit
         self.fields = FieldDecoder(schema: schema)
+        func messageSchema(_ name: String) -> MessageSchema {
+            guard let message = schema.message(forMethod: name) else {
+                fatalError("Proto/webcast.proto must declare \(name)")
+            }
+            return message
+        }
+        frameSchema = messageSchema("WebcastPushFrame")
+        fetchResultSchema = messageSchema("ProtoMessageFetchResult")
+        envelopeSchema = messageSchema("BaseProtoMessage")
     }
 
     private var schema: Schema { fields.schema }
 
-    private func messageSchema(_ name: String) -> MessageSchema {
-        guard let message = schema.message(forMethod: name) else {
-            fatalError("Proto/webcast.proto must declare \(name)")
-        }
-        return message
-    }
+    /// The numbers of the fields captured rather than decoded: a frame's payload, a fetch result's messages,
+    /// a message's payload.
+    private static let framePayload: Set<Int> = [8], fetchResultMessages: Set<Int> = [1], messagePayload: Set<Int> = [2]
 
     /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
     public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
-        let frameSchema = messageSchema("WebcastPushFrame")
-        let walk = fields.decode(bytes, as: frameSchema, capture: [8])
+        let walk = fields.decode(bytes, as: frameSchema, capture: Self.framePayload)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         if let error = walk.error {
@@ -116,13 +123,12 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes a `ProtoMessageFetchResult`: the envelope fields, then every inner message by its `method`.
     public func decodeFetchResult(_ bytes: [UInt8]) -> DecodedFetchResult {
-        let walk = fields.decode(bytes, as: messageSchema("ProtoMessageFetchResult"), capture: [1])
-        let envelopeSchema = messageSchema("BaseProtoMessage")
+        let walk = fields.decode(bytes, as: fetchResultSchema, capture: Self.fetchResultMessages)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         var messages: [DecodedMessage] = []
         for (index, entry) in walk.captured.enumerated() {
-            let message = decodeMessage(bytes, envelope: entry.range, index: index, schema: envelopeSchema)
+            let message = decodeMessage(bytes, envelope: entry.range, index: index)
             if let error = message.error { errors.append(error) }
             errors += message.issueErrors
             if message.isUnknownMethod {
@@ -141,8 +147,8 @@ public struct PushFrameDecoder: Sendable {
                                   errors: errors, notices: notices)
     }
 
-    private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int, schema envelopeSchema: MessageSchema) -> DecodedMessage {
-        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: [2])
+    private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int) -> DecodedMessage {
+        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload)
         let method = envelope.fields["method"]?.stringValue ?? ""
         let payload = envelope.captured.last.map { Array(bytes[$0.range]) } ?? []
         if let error = envelope.error {
