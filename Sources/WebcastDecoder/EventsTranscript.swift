@@ -18,19 +18,8 @@ public enum EventsTranscript {
         } catch {
             let failure = DecodeError(stage: .message, message: "\(error)", method: message.method,
                                       index: message.index, payloadSize: message.payload.count)
-            return [decodeError(failure, context: context)]
+            return [failure.record(.events, context: context)]
         }
-    }
-
-    public static func decodeError(_ error: DecodeError, context: RecordContext) -> JSONValue {
-        var object = context.start("event", "decode_error")
-        object.set("stage", .string(error.stage.rawValue))
-        object.set("seq_id", error.seqID.map(JSONValue.string))
-        object.set("method", error.method.map(JSONValue.string))
-        object.set("index", error.index.map { .int(Int64($0)) })
-        object.set("offset", error.offset.map { .int(Int64($0)) })
-        object.set("error", .string(error.message))
-        return object.value
     }
 
     /// `connect`, or `handshake_rejected` when the server answered without upgrading.

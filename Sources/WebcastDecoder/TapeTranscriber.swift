@@ -28,8 +28,7 @@ public struct TapeTranscriber: Sendable {
             errorCount += 1
             let context = RecordContext(line: entry.line, timeMicros: 0, conn: nil)
             let failure = DecodeError(stage: .tape, message: error.description)
-            var out = [view == .wire ? WireTranscript.decodeError(failure, context: context)
-                                     : EventsTranscript.decodeError(failure, context: context)]
+            var out = [failure.record(view, context: context)]
             if let record = error.recoveredRecord { out += records(for: record, line: entry.line) }
             return out
         }
@@ -50,7 +49,7 @@ public struct TapeTranscriber: Sendable {
             guard let result = fetchResult(in: exchange) else { return [] }
             errorCount += result.errors.count
             return result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
-                + result.errors.map { EventsTranscript.decodeError($0, context: context) }
+                + result.errors.map { $0.record(.events, context: context) }
         case (.wsOpen(let open), .wire):
             return [WireTranscript.open(open, context: context)]
         case (.wsOpen(let open), .events):
@@ -82,7 +81,7 @@ public struct TapeTranscriber: Sendable {
             if message.direction == .recv, case .fetchResult(let result) = frame.body {
                 out = result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
             }
-            return out + frame.errors.map { EventsTranscript.decodeError($0, context: context) }
+            return out + frame.errors.map { $0.record(.events, context: context) }
         }
     }
 

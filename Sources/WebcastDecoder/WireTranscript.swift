@@ -152,7 +152,7 @@ public enum WireTranscript {
 
     /// `decode_error` and `notice` records.
     public static func problems(errors: [DecodeError], notices: [Notice], context: RecordContext) -> [JSONValue] {
-        errors.map { decodeError($0, context: context) } + notices.map { notice in
+        errors.map { $0.record(.wire, context: context) } + notices.map { notice in
             var object = context.start("type", "notice")
             object.set("kind", .string(notice.kind.rawValue))
             object.set("detail", .string(notice.detail))
@@ -160,20 +160,25 @@ public enum WireTranscript {
         }
     }
 
-    public static func decodeError(_ error: DecodeError, context: RecordContext) -> JSONValue {
-        var object = context.start("type", "decode_error")
-        object.set("stage", .string(error.stage.rawValue))
-        object.set("seq_id", error.seqID.map(JSONValue.string))
-        object.set("method", error.method.map(JSONValue.string))
-        object.set("index", error.index.map { .int(Int64($0)) })
-        object.set("offset", error.offset.map { .int(Int64($0)) })
-        object.set("payload_size", error.payloadSize.map { .int(Int64($0)) })
-        object.set("error", .string(error.message))
-        object.set("partial", error.partial)
-        return object.value
-    }
 
     private static func setUnknown(_ unknown: [UnknownField], on object: inout JSONObjectBuilder) {
         if !unknown.isEmpty { object.set("unknown", .array(unknown.map(\.json))) }
+    }
+}
+
+extension DecodeError {
+    /// Its `decode_error` record in `view`: `type` in the wire view, with the payload size and
+    /// what decoded before the error; `event` in the events view.
+    public func record(_ view: TranscriptView, context: RecordContext) -> JSONValue {
+        var object = context.start(view == .wire ? "type" : "event", "decode_error")
+        object.set("stage", .string(stage.rawValue))
+        object.set("seq_id", seqID.map(JSONValue.string))
+        object.set("method", method.map(JSONValue.string))
+        object.set("index", index.map { .int(Int64($0)) })
+        object.set("offset", offset.map { .int(Int64($0)) })
+        if view == .wire { object.set("payload_size", payloadSize.map { .int(Int64($0)) }) }
+        object.set("error", .string(message))
+        if view == .wire { object.set("partial", partial) }
+        return object.value
     }
 }

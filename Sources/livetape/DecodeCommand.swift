@@ -137,7 +137,7 @@ struct DecodeCommand: ParsableCommand {
             WireTranscript.fetchResult(result, context: context).dropFirst().forEach(emit)
         case .events:
             EventsTranscript.events(for: message, context: context).forEach(emit)
-            errors.map { EventsTranscript.decodeError($0, context: context) }.forEach(emit)
+            errors.map { $0.record(.events, context: context) }.forEach(emit)
         }
         return errors.count
     }
