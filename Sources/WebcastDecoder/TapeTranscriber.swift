@@ -3,80 +3,118 @@ import Tape
 import JSONKit
 import Transcript
 
-/// Turns tape entries into transcript records of one view, one entry at a time, so a tape
-/// of any size is decoded in constant memory. Errors become records; nothing stops the stream.
+/// Turns tape entries into transcript records, one entry at a time, so a tape of any size is
+/// decoded in constant memory. Each entry is decoded once, whatever the number of views asked
+/// for. Errors become records; nothing stops the stream.
 public struct TapeTranscriber: Sendable {
-    public let view: TranscriptView
+    /// The views rendered, in the order `recordsByView` returns them.
+    public let views: [TranscriptView]
     public let decoder: PushFrameDecoder
-    /// Decode errors seen so far (tape lines, frames, messages).
+    /// Decode errors seen so far (tape lines, frames, messages), counted once per entry.
     public private(set) var errorCount = 0
 
-    public init(view: TranscriptView, decoder: PushFrameDecoder = PushFrameDecoder()) {
-        self.view = view
+    public init(views: [TranscriptView], decoder: PushFrameDecoder = PushFrameDecoder()) {
+        precondition(!views.isEmpty, "a transcriber renders at least one view")
+        self.views = views
         self.decoder = decoder
     }
 
-    /// The transcript's first line.
-    public var header: JSONValue { TranscriptHeader(view: view).json }
+    public init(view: TranscriptView, decoder: PushFrameDecoder = PushFrameDecoder()) {
+        self.init(views: [view], decoder: decoder)
+    }
 
-    /// The records of one tape entry.
+    /// The first line of the first view's transcript.
+    public var header: JSONValue { TranscriptHeader(view: views[0]).json }
+
+    /// The records of one tape entry in the first view.
     public mutating func records(for entry: TapeEntry) -> [JSONValue] {
+        recordsByView(for: entry)[0]
+    }
+
+    /// The records of one tape record found at `line`, in the first view.
+    public mutating func records(for record: TapeRecord, line: Int) -> [JSONValue] {
+        recordsByView(for: record, line: line)[0]
+    }
+
+    /// The records of one tape entry in each view, in the order of `views`.
+    public mutating func recordsByView(for entry: TapeEntry) -> [[JSONValue]] {
         switch entry.result {
         case .success(let record):
-            return records(for: record, line: entry.line)
+            return recordsByView(for: record, line: entry.line)
         case .failure(let error):
             errorCount += 1
             let context = RecordContext(line: entry.line, timeMicros: 0, conn: nil)
             let failure = DecodeError(stage: .tape, message: error.description)
-            var out = [failure.record(view, context: context)]
-            if let record = error.recoveredRecord { out += records(for: record, line: entry.line) }
-            return out
+            let recovered = error.recoveredRecord.map { recordsByView(for: $0, line: entry.line) }
+            return views.indices.map { index in
+                [failure.record(views[index], context: context)] + (recovered?[index] ?? [])
+            }
         }
     }
 
-    /// The records of one tape record found at `line`.
-    public mutating func records(for record: TapeRecord, line: Int) -> [JSONValue] {
+    /// The records of one tape record found at `line` in each view, in the order of `views`.
+    public mutating func recordsByView(for record: TapeRecord, line: Int) -> [[JSONValue]] {
         let context = RecordContext(line: line, timeMicros: record.timeMicros, conn: record.conn)
-        switch (record, view) {
-        case (.http(let exchange), .wire):
-            var out = [WireTranscript.http(exchange, context: context)]
-            if let result = fetchResult(in: exchange) {
-                errorCount += result.errors.count
-                out += WireTranscript.fetchResult(result, context: context)
-            }
-            return out
-        case (.http(let exchange), .events):
-            guard let result = fetchResult(in: exchange) else { return [] }
-            errorCount += result.errors.count
+        let decoded = decode(record)
+        return views.map { render(decoded, view: $0, context: context) }
+    }
+
+    /// What one tape record holds once decoded, ready to render in any view.
+    private enum Decoded {
+        case http(HTTPExchange, DecodedFetchResult?)
+        case open(WebSocketOpen)
+        case close(WebSocketClose)
+        case gap(CaptureGap)
+        case nonBinary(WebSocketMessage)
+        case frame(WebSocketMessage, DecodedFrame)
+    }
+
+    private mutating func decode(_ record: TapeRecord) -> Decoded {
+        switch record {
+        case .http(let exchange):
+            let result = fetchResult(in: exchange)
+            errorCount += result?.errors.count ?? 0
+            return .http(exchange, result)
+        case .wsOpen(let open):
+            return .open(open)
+        case .wsClose(let close):
+            return .close(close)
+        case .gap(let gap):
+            return .gap(gap)
+        case .wsMessage(let message):
+            guard message.opcode == .binary else { return .nonBinary(message) }
+            let frame = decoder.decodeFrame(message.payload.bytes)
+            errorCount += frame.errors.count
+            return .frame(message, frame)
+        }
+    }
+
+    private func render(_ decoded: Decoded, view: TranscriptView, context: RecordContext) -> [JSONValue] {
+        switch (decoded, view) {
+        case (.http(let exchange, let result), .wire):
+            return [WireTranscript.http(exchange, context: context)]
+                + (result.map { WireTranscript.fetchResult($0, context: context) } ?? [])
+        case (.http(_, let result), .events):
+            guard let result else { return [] }
             return result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
                 + result.errors.map { $0.record(.events, context: context) }
-        case (.wsOpen(let open), .wire):
+        case (.open(let open), .wire):
             return [WireTranscript.open(open, context: context)]
-        case (.wsOpen(let open), .events):
+        case (.open(let open), .events):
             return [EventsTranscript.open(open, context: context)]
-        case (.wsClose(let close), .wire):
+        case (.close(let close), .wire):
             return [WireTranscript.close(close, context: context)]
-        case (.wsClose(let close), .events):
+        case (.close(let close), .events):
             return [EventsTranscript.close(close, context: context)]
         case (.gap(let gap), .wire):
             return [WireTranscript.gap(gap, context: context)]
-        case (.gap, .events):
+        case (.nonBinary(let message), .wire):
+            return [WireTranscript.textMessage(message, context: context)]
+        case (.gap, .events), (.nonBinary, .events):
             return []
-        case (.wsMessage(let message), _):
-            return records(for: message, context: context)
-        }
-    }
-
-    private mutating func records(for message: WebSocketMessage, context: RecordContext) -> [JSONValue] {
-        guard message.opcode == .binary else {
-            return view == .wire ? [WireTranscript.textMessage(message, context: context)] : []
-        }
-        let frame = decoder.decodeFrame(message.payload.bytes)
-        errorCount += frame.errors.count
-        switch view {
-        case .wire:
+        case (.frame(let message, let frame), .wire):
             return WireTranscript.frame(frame, message: message, context: context)
-        case .events:
+        case (.frame(let message, let frame), .events):
             var out: [JSONValue] = []
             if message.direction == .recv, case .fetchResult(let result) = frame.body {
                 out = result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }

@@ -119,35 +119,41 @@ struct CheckCommand: ParsableCommand {
         if failed { throw ExitCode(ExitCodes.findings) }
     }
 
-    /// Decodes one tape in every view and compares each with its golden, writing per the record mode.
+    /// Decodes one tape once, in every view, and compares each transcript with its golden,
+    /// writing per the record mode.
     private func check(tape: String, views: [TranscriptView]) -> TapeCheck {
         var check = TapeCheck(tape: tape)
-        for view in views {
+        let actual = views.map { _ in NSTemporaryDirectory() + "livetape-check-\(UUID().uuidString).jsonl" }
+        defer { actual.forEach { try? FileManager.default.removeItem(atPath: $0) } }
+        do {
+            let counts = try writeTranscripts(of: tape, views: views, to: actual)
+            for (index, view) in views.enumerated() { check.records[view] = counts[index] }
+        } catch {
+            for view in views { check.outcomes[view] = .unusable("\(error)") }
+            return check
+        }
+        for (index, view) in views.enumerated() {
             let golden = FixtureFiles.golden(for: tape, view: view)
-            let actual = NSTemporaryDirectory() + "livetape-check-\(UUID().uuidString).jsonl"
-            defer { try? FileManager.default.removeItem(atPath: actual) }
             do {
-                let records = try writeTranscript(of: tape, view: view, to: actual)
-                check.records[view] = records
                 guard FileManager.default.fileExists(atPath: golden) else {
                     if record != .none, mayWrite {
-                        try FileManager.default.copyItem(atPath: actual, toPath: golden)
+                        try FileManager.default.copyItem(atPath: actual[index], toPath: golden)
                         check.outcomes[view] = .written
                     } else {
                         check.outcomes[view] = .missingGolden
                     }
                     continue
                 }
-                let comparison = try compareTranscripts(expected: golden, actual: actual, ignore: ignorePatterns(for: tape))
+                let comparison = try compareTranscripts(expected: golden, actual: actual[index], ignore: ignorePatterns(for: tape))
                 if comparison.isSame {
                     check.outcomes[view] = .same
                 } else if record == .all, mayWrite {
-                    try replace(golden, with: actual)
+                    try replace(golden, with: actual[index])
                     check.outcomes[view] = .updated(comparison)
                 } else {
                     if mayWrite {
                         let pending = FixtureFiles.pending(for: golden)
-                        try replace(pending, with: actual)
+                        try replace(pending, with: actual[index])
                         check.writtenPending.append(pending)
                     }
                     check.outcomes[view] = .differs(comparison)
@@ -172,15 +178,15 @@ struct CheckCommand: ParsableCommand {
         return rules
     }
 
-    /// Writes the tape's transcript of `view` to `path`; returns its record count.
-    private func writeTranscript(of tape: String, view: TranscriptView, to path: String) throws -> Int {
-        let out = try LineOutput(path: path)
-        defer { out.close() }
-        var count = 0
-        _ = try transcribeTape(path: tape, view: view, decoder: PushFrameDecoder()) { record in
-            out.write(record)
-            count += 1
+    /// Writes the tape's transcript of each view to the path at the same position; returns their record counts.
+    private func writeTranscripts(of tape: String, views: [TranscriptView], to paths: [String]) throws -> [Int] {
+        let outputs = try paths.map { try LineOutput(path: $0) }
+        defer { outputs.forEach { $0.close() } }
+        var counts = [Int](repeating: 0, count: views.count)
+        _ = try transcribeTape(path: tape, views: views, decoder: PushFrameDecoder()) { index, record in
+            outputs[index].write(record)
+            counts[index] += 1
         }
-        return count
+        return counts
     }
 }

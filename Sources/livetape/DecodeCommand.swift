@@ -85,7 +85,7 @@ struct DecodeCommand: ParsableCommand {
             } else if messageInput.count == 2 {
                 errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
             } else {
-                errors = try transcribeTape(path: tape, view: view, decoder: decoder, emit: emit)
+                errors = try transcribeTape(path: tape, views: [view], decoder: decoder) { emit($1) }
             }
         } catch let error as CLIError {
             out.flush()

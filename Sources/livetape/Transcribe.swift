@@ -4,24 +4,29 @@ import Tape
 import Transcript
 import WebcastDecoder
 
-/// Decodes a whole tape — or, when `path` is nil, the built-in demo session — into the records
-/// of one transcript view, header first. Returns the number of decode errors.
-func transcribeTape(path: String?, view: TranscriptView, decoder: PushFrameDecoder,
-                    emit: (JSONValue) -> Void) throws(CLIError) -> Int {
-    var transcriber = TapeTranscriber(view: view, decoder: decoder)
-    guard let path else {
-        emit(transcriber.header)
+/// Decodes a whole tape — or, when `path` is nil, the built-in demo session — once, into the
+/// records of each of `views`, header first; `emit` gets the view's position in `views` and a
+/// record. Returns the number of decode errors.
+func transcribeTape(path: String?, views: [TranscriptView], decoder: PushFrameDecoder,
+                    emit: (Int, JSONValue) -> Void) throws(CLIError) -> Int {
+    var transcriber = TapeTranscriber(views: views, decoder: decoder)
+    func emitAll(_ byView: [[JSONValue]]) {
+        for (index, records) in byView.enumerated() { records.forEach { emit(index, $0) } }
+    }
+    let reader: TapeReader?
+    do { reader = try path.map { path throws(TapeError) in try TapeReader(path: path) } } catch {
+        throw CLIError.unreadable(error.description)
+    }
+    emitAll(views.map { [TranscriptHeader(view: $0).json] })
+    guard let reader else {
         let (_, records) = Synthesizer.records(for: .demo)
         for (offset, record) in records.enumerated() {
-            transcriber.records(for: record, line: offset + 2).forEach(emit)
+            emitAll(transcriber.recordsByView(for: record, line: offset + 2))
         }
         return transcriber.errorCount
     }
-    let reader: TapeReader
-    do { reader = try TapeReader(path: path) } catch { throw CLIError.unreadable(error.description) }
-    emit(transcriber.header)
     for entry in reader {
-        transcriber.records(for: entry).forEach(emit)
+        emitAll(transcriber.recordsByView(for: entry))
     }
     return transcriber.errorCount
 }
