@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -55,14 +56,18 @@ let package = Package(
         .target(
             name: "MockServers",
             dependencies: [
-                "Tape", "JSONKit", "WebcastProto",
+                "Tape", "JSONKit", "WebcastProto", "WireKit",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "MockServers", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -42,20 +42,40 @@ public struct MatchRules: Sendable, Hashable {
     /// Query keys whose values change between two runs of the same client against the same
     /// room, so they never decide a match: request signatures and anti-bot tokens (`X-Bogus`,
     /// `_signature`, `signature`, `msToken`, `verifyFp`), the random `last_rtt`, timestamps
-    /// (`ts`, `timestamp`), and the API key (`apiKey`, a secret that tapes redact).
+    /// (`ts`, `timestamp`), the API key (`apiKey`, a secret that tapes redact) and the browser
+    /// `user_agent`, which clients pick at random per run (`tiktoklive` does).
     ///
-    /// Deliberately compared: `room_id`/`unique_id`, `client`, `user_agent` (a constant of the
-    /// client version), `cursor` (absent on the first fetch; later ones echo recorded responses,
-    /// so a replay reproduces them), `client_enter`, `platform`, `country`, `tt_target_idc`.
+    /// Deliberately compared: `room_id`/`unique_id`, `client`, `cursor` (absent on the first
+    /// fetch; later ones echo recorded responses, so a replay reproduces them), `client_enter`,
+    /// `platform`, `country`, `tt_target_idc`.
     public static let volatileQueryKeys: Set<String> = [
         "X-Bogus", "_signature", "signature", "msToken", "verifyFp",
-        "last_rtt", "ts", "timestamp", "apiKey",
+        "last_rtt", "ts", "timestamp", "apiKey", "user_agent",
     ]
 
     /// Top-level JSON body keys that never decide a match: the query ones, plus the session
     /// cookies `sessionId` and `ttwid` of `POST /webcast/sign_url` (per-login / per-visit
-    /// values, redacted in tapes). `url` is compared: it names the room.
-    public static let volatileBodyKeys: Set<String> = volatileQueryKeys.union(["sessionId", "ttwid"])
+    /// values, redacted in tapes) and its `userAgent`. `url` is compared: it names the room.
+    /// WebSocket handshake query keys that describe the client's browser, which clients fill
+    /// in at random per run (`tiktoklive` does): never reported as handshake differences.
+    public static let fingerprintQueryKeys: Set<String> = [
+        "app_language", "webcast_language", "browser_language", "browser_name", "browser_online",
+        "browser_platform", "browser_version", "screen_height", "screen_width", "tz_name",
+        "focus_state", "is_page_visible", "is_fullscreen", "cookie_enabled",
+    ]
+
+    /// These rules with `keys` left out of query and body comparisons.
+    public func ignoring(_ keys: Set<String>) -> MatchRules {
+        func drop(_ selection: Keys) -> Keys {
+            switch selection {
+            case .allExcept(let ignored): .allExcept(ignored.union(keys))
+            case .only(let compared): .only(compared.filter { key in !keys.contains { asciiEqualFolded($0, key) } })
+            }
+        }
+        return MatchRules(query: drop(query), body: drop(body), redactedMatchesAny: redactedMatchesAny)
+    }
+
+    public static let volatileBodyKeys: Set<String> = volatileQueryKeys.union(["sessionId", "ttwid", "userAgent"])
 }
 
 func asciiEqualFolded(_ a: String, _ b: String) -> Bool {

@@ -1,0 +1,308 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Synchronization
+import Tape
+
+/// The mock push server: every WebSocket upgrade (any path) gets its own replay of the
+/// recorded session whose query is closest to the client's.
+final class PushWebSocketServer: Sendable {
+    typealias WebSocketChannel = NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
+    typealias HTTPChannel = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    enum Upgrade: Sendable {
+        case webSocket(WebSocketChannel, HTTPRequestHead)
+        case http(HTTPChannel)
+    }
+
+    struct Settings: Sendable {
+        var speed: ReplaySpeed
+        var rules: MatchRules
+        var maxFrameBytes: Int
+        /// How long to wait for the client's close frame after the server sent its own.
+        var closeTimeout: Duration = .seconds(2)
+    }
+
+    private let sessions: [RecordedSession]
+    private let settings: Settings
+    private let log: @Sendable (String) -> Void
+    private let report: @Sendable (SessionReport) -> Void
+    private let connections = Atomic<Int>(0)
+
+    init(tape: ServedTape, settings: Settings, log: @escaping @Sendable (String) -> Void, report: @escaping @Sendable (SessionReport) -> Void) {
+        sessions = tape.sessions
+        self.settings = settings
+        self.log = log
+        self.report = report
+    }
+
+    func bind(host: String, port: Int, group: any EventLoopGroup) async throws -> NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
+                        maxFrameSize: self.settings.maxFrameBytes,
+                        shouldUpgrade: { channel, head in
+                            channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head))
+                        },
+                        upgradePipelineHandler: { channel, head in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(MaskedFrameCheck())
+                                try channel.pipeline.syncOperations.addHandler(
+                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                                maxAccumulatedFrameSize: self.settings.maxFrameBytes))
+                                return Upgrade.webSocket(try WebSocketChannel(wrappingChannelSynchronously: channel), head)
+                            }
+                        })
+                    let configuration = NIOTypedHTTPServerUpgradeConfiguration(
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.eventLoop.makeCompletedFuture { Upgrade.http(try HTTPChannel(wrappingChannelSynchronously: channel)) }
+                        })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                }
+            }
+    }
+
+    func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
+        do {
+            switch try await upgrade.get() {
+            case .webSocket(let channel, let head): await replay(channel, head: head)
+            case .http(let channel): await answerPlainHTTP(channel)
+            }
+        } catch {
+            log("push: handshake failed: \(error)")
+        }
+    }
+
+    /// The recorded session whose handshake query differs least from `head`'s (the first on a tie).
+    func session(for head: HTTPRequestHead) -> RecordedSession? {
+        let received = NormalizedRequest(IncomingRequest(method: "GET", target: head.uri))
+        return sessions.min { a, b in
+            differenceCount(a, received) < differenceCount(b, received)
+        }
+    }
+
+    private func differenceCount(_ session: RecordedSession, _ received: NormalizedRequest) -> Int {
+        NormalizedRequest(IncomingRequest(method: "GET", target: session.open.url))
+            .differences(to: received, rules: settings.rules)
+            .filter { if case .query = $0.field { true } else { false } }.count
+    }
+
+    private static let handshakeHeaders: Set<String> = [
+        "upgrade", "connection", "sec-websocket-accept", "sec-websocket-protocol", "sec-websocket-extensions",
+        "content-length", "transfer-encoding",
+    ]
+
+    /// The extra response headers of an accepted upgrade, or nil to refuse it (no recorded
+    /// session, or the recorded server refused: then `answerPlainHTTP` replays the refusal).
+    private func upgradeHeaders(for head: HTTPRequestHead) -> HTTPHeaders? {
+        guard let session = session(for: head), session.wasAccepted, let response = session.open.response else { return nil }
+        var headers = HTTPHeaders(response.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) })
+        let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
+        if let recorded = session.open.subprotocol, offered.contains(recorded) {
+            headers.add(name: "Sec-WebSocket-Protocol", value: recorded)
+        } else if session.open.subprotocol == nil, let first = offered.first {
+            headers.add(name: "Sec-WebSocket-Protocol", value: first)
+        }
+        return headers
+    }
+
+    /// A request that was not upgraded: the recorded refusal (e.g. HTTP 200 with
+    /// `Handshake-Status: 415`), 404 when the tape has no WebSocket session, else 426.
+    private func answerPlainHTTP(_ channel: HTTPChannel) async {
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                for try await part in inbound {
+                    guard case .head(let head) = part else { continue }
+                    let number = connections.add(1, ordering: .relaxed).newValue
+                    let response: MockResponse
+                    if let session = session(for: head), let recorded = session.open.response, !session.wasAccepted {
+                        response = MockResponse(status: recorded.status,
+                                                headers: recorded.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) },
+                                                body: recorded.body.bytes)
+                        let status = recorded.headers.first { $0.name.lowercased() == "handshake-status" }?.value ?? "-"
+                        log("push session \(number): handshake refused as recorded: HTTP \(recorded.status), Handshake-Status \(status)")
+                    } else if sessions.isEmpty {
+                        response = .json(404, ["message": "the tape has no WebSocket session"])
+                        log("push session \(number): \(head.uri): 404, the tape has no WebSocket session")
+                    } else {
+                        response = .json(426, ["message": "this is a WebSocket endpoint: send an Upgrade request"])
+                        log("push session \(number): \(head.method) \(head.uri) without Upgrade: 426")
+                    }
+                    try await write(response, keepAlive: false, to: outbound)
+                    return
+                }
+            }
+        } catch {
+            log("push: plain HTTP request failed: \(error)")
+        }
+    }
+
+    private enum Step: Sendable {
+        case clientDone
+        case serverWaitsForClient
+        case serverClosed
+        case dropConnection
+        case closeTimedOut
+    }
+
+    private func replay(_ channel: WebSocketChannel, head: HTTPRequestHead) async {
+        let number = connections.add(1, ordering: .relaxed).newValue
+        guard let session = session(for: head) else { return }
+        let request = IncomingRequest(method: "GET", target: head.uri)
+        let state = ReplayState(SessionMonitor(recorded: session, request: request, rules: settings.rules))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let elapsed: @Sendable () -> UInt64 = {
+            let d = clock.now - start
+            return UInt64(max(0, d.components.seconds)) * 1_000_000 + UInt64(max(0, d.components.attoseconds)) / 1_000_000_000_000
+        }
+        let speed = settings.speed
+        let closeTimeout = settings.closeTimeout
+        let log = self.log
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Step.self) { group in
+                    group.addTask {
+                        for (index, message) in session.serverMessages.enumerated() {
+                            if let delay = speed.delayNanos(message.offsetMicros) {
+                                try await Task.sleep(until: start + .nanoseconds(delay), clock: clock)
+                            }
+                            guard let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.rawValue) else { continue }
+                            try await outbound.write(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: message.payload)))
+                            state.monitor.withLock { $0.sent(frame: index, payload: message.payload, at: elapsed()) }
+                        }
+                        guard let close = session.close else { return .serverWaitsForClient }
+                        if let delay = speed.delayNanos(close.timeMicros > session.open.timeMicros ? close.timeMicros - session.open.timeMicros : 0) {
+                            try await Task.sleep(until: start + .nanoseconds(delay), clock: clock)
+                        }
+                        switch close.by {
+                        case .client:
+                            return .serverWaitsForClient
+                        case .abnormal:
+                            state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, by: .abnormal) }
+                            return .dropConnection
+                        case .server:
+                            let claimed = state.ending.withLock { end -> Bool in
+                                guard end == nil else { return false }
+                                end = WebSocketClose(timeMicros: elapsed(), conn: number, code: close.code, reason: close.reason, by: .server)
+                                return true
+                            }
+                            if claimed { try await outbound.write(Self.closeFrame(code: close.code, reason: close.reason)) }
+                            return .serverClosed
+                        }
+                    }
+                    group.addTask {
+                        do {
+                            for try await frame in inbound {
+                                switch frame.opcode {
+                                case .connectionClose:
+                                    var data = frame.unmaskedData
+                                    let code = data.readInteger(as: UInt16.self).map(Int.init)
+                                    let reason = data.readString(length: data.readableBytes) ?? ""
+                                    let first = state.ending.withLock { end -> Bool in
+                                        guard end == nil else { return false }
+                                        end = WebSocketClose(timeMicros: elapsed(), conn: number, code: code, reason: reason, by: .client)
+                                        return true
+                                    }
+                                    if first { try await outbound.write(Self.closeFrame(code: code, reason: "")) }
+                                    return .clientDone
+                                case .ping:
+                                    try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+                                default:
+                                    guard let opcode = Tape.WebSocketOpcode(rawValue: UInt8(webSocketOpcode: frame.opcode)) else { continue }
+                                    let payload = Array(frame.unmaskedData.readableBytesView)
+                                    state.monitor.withLock { $0.received(opcode: opcode, payload: payload, at: elapsed()) }
+                                }
+                            }
+                        } catch {
+                            log("push session \(number): client protocol error: \(error)")
+                        }
+                        state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, by: .abnormal) }
+                        return .clientDone
+                    }
+                    while let step = try await group.next() {
+                        switch step {
+                        case .serverWaitsForClient:
+                            continue
+                        case .serverClosed:
+                            group.addTask {
+                                try await Task.sleep(for: closeTimeout)
+                                return .closeTimedOut
+                            }
+                        case .clientDone, .dropConnection, .closeTimedOut:
+                            group.cancelAll()
+                            return
+                        }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, by: .abnormal) }
+        } catch {
+            log("push session \(number): \(error)")
+            state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, by: .abnormal) }
+        }
+        let result = state.monitor.withLock { $0.report(session: number, path: request.path, close: state.ending.withLock { $0 }) }
+        var summary = "push session \(number): \(result.framesSent)/\(result.framesRecorded) frames, \(result.acksReceived)/\(result.acksExpected) acks, "
+        summary += result.deviations.isEmpty ? "client behaved as recorded" : "\(result.deviations.count) deviations: " + result.deviations.joined(separator: "; ")
+        if !result.handshakeDifferences.isEmpty {
+            summary += "; handshake query differs: " + result.handshakeDifferences.joined(separator: "; ")
+        }
+        log(summary)
+        report(result)
+    }
+
+    private static func closeFrame(code: Int?, reason: String) -> WebSocketFrame {
+        var data = ByteBuffer()
+        if let code {
+            data.writeInteger(UInt16(truncatingIfNeeded: code))
+            data.writeString(reason)
+        }
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+    }
+}
+
+/// What both halves of a replay share.
+private final class ReplayState: Sendable {
+    let monitor: Mutex<SessionMonitor>
+    /// How the connection ended, once it did.
+    let ending = Mutex<WebSocketClose?>(nil)
+
+    init(_ monitor: SessionMonitor) {
+        self.monitor = Mutex(monitor)
+    }
+}
+
+/// Closes the connection with 1002 when a client sends an unmasked frame (RFC 6455 §5.1).
+final class MaskedFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    struct UnmaskedFrame: Error, CustomStringConvertible {
+        var description: String { "unmasked frame from the client (RFC 6455 §5.1); closed with 1002" }
+    }
+
+    private var closed = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closed else { return }
+        let frame = unwrapInboundIn(data)
+        guard frame.maskKey != nil else {
+            closed = true
+            var code = ByteBuffer()
+            code.write(webSocketErrorCode: .protocolError)
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
+                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.fireErrorCaught(UnmaskedFrame())
+            return
+        }
+        context.fireChannelRead(data)
+    }
+}

@@ -1,0 +1,130 @@
+import NIOCore
+import NIOPosix
+import Tape
+
+/// The mock signing server and the mock push server, running in-process on loopback and
+/// playing back one tape. Start them with `start`, point a client at `signURL`, stop them with
+/// `shutdown`. Every served fetch result's `push_server` points at `pushURL`.
+public final class ReplayServers: Sendable {
+    public struct Configuration: Sendable {
+        /// Address both servers listen on.
+        public var host: String
+        /// Ports; 0 picks a free one.
+        public var signPort: Int
+        public var pushPort: Int
+        public var speed: ReplaySpeed
+        public var signing: SigningOptions
+        /// Largest request body the signing server reads (413 above).
+        public var maxBodyBytes: Int
+        /// Largest WebSocket message the push server reads from a client (close 1009 above).
+        public var maxFrameBytes: Int
+        /// Receives one line per notable event (near misses, faults, protocol errors, sessions).
+        public var log: @Sendable (String) -> Void
+        /// Receives the report of every finished push session.
+        public var report: @Sendable (SessionReport) -> Void
+
+        public init(host: String = "127.0.0.1", signPort: Int = 0, pushPort: Int = 0, speed: ReplaySpeed = .factor(1),
+                    signing: SigningOptions = SigningOptions(), maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 1 << 20,
+                    log: @escaping @Sendable (String) -> Void = { _ in }, report: @escaping @Sendable (SessionReport) -> Void = { _ in }) {
+            self.host = host
+            self.signPort = signPort
+            self.pushPort = pushPort
+            self.speed = speed
+            self.signing = signing
+            self.maxBodyBytes = maxBodyBytes
+            self.maxFrameBytes = maxFrameBytes
+            self.log = log
+            self.report = report
+        }
+    }
+
+    /// Base URL of the signing API, e.g. `http://127.0.0.1:40001`.
+    public let signURL: String
+    /// URL of the push server, e.g. `ws://127.0.0.1:40002/webcast/im/push/v2/` (the path of the
+    /// tape's first WebSocket session; any path is served).
+    public let pushURL: String
+    /// The signing service answering on `signURL`.
+    public let signing: SigningService
+    private let tasks: [Task<Void, Never>]
+    private let channels: [any Channel]
+
+    /// Binds both servers and starts serving. Throws when a port cannot be bound.
+    public static func start(tape: ServedTape, configuration: Configuration) async throws -> ReplayServers {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let push = PushWebSocketServer(
+            tape: tape,
+            settings: .init(speed: configuration.speed, rules: configuration.signing.rules, maxFrameBytes: configuration.maxFrameBytes),
+            log: configuration.log, report: configuration.report)
+        let pushChannel = try await push.bind(host: configuration.host, port: configuration.pushPort, group: group)
+        let pushPath = tape.sessions.first.map { IncomingRequest(method: "GET", target: $0.open.url).path } ?? "/"
+        let pushURL = "ws://\(Self.authority(configuration.host, pushChannel.channel.localAddress?.port))\(pushPath)"
+
+        var signingOptions = configuration.signing
+        signingOptions.pushServerURL = signingOptions.pushServerURL ?? pushURL
+        let signing = SigningService(tape: tape, options: signingOptions)
+        let signChannel: NIOAsyncChannel<SigningHTTPServer.Connection, Never>
+        do {
+            signChannel = try await SigningHTTPServer.bind(host: configuration.host, port: configuration.signPort, group: group)
+        } catch {
+            try? await pushChannel.channel.close()
+            throw error
+        }
+        let signURL = "http://\(Self.authority(configuration.host, signChannel.channel.localAddress?.port))"
+
+        let maxBody = configuration.maxBodyBytes
+        let log = configuration.log
+        let tasks = [
+            Task {
+                await Self.accept(on: pushChannel, name: "push", log: log) { await push.serve($0) }
+            },
+            Task {
+                await Self.accept(on: signChannel, name: "signing", log: log) {
+                    await SigningHTTPServer.serve($0, service: signing, maxBodyBytes: maxBody, log: log)
+                }
+            },
+        ]
+        return ReplayServers(signURL: signURL, pushURL: pushURL, signing: signing, tasks: tasks,
+                             channels: [pushChannel.channel, signChannel.channel])
+    }
+
+    /// Serves every connection accepted on `listener` in its own child task until the listener closes.
+    private static func accept<Connection: Sendable>(
+        on listener: NIOAsyncChannel<Connection, Never>, name: String, log: @escaping @Sendable (String) -> Void,
+        serve: @escaping @Sendable (Connection) async -> Void
+    ) async {
+        do {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                try await listener.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        tasks.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            log("\(name) listener stopped: \(error)")
+        }
+    }
+
+    private init(signURL: String, pushURL: String, signing: SigningService, tasks: [Task<Void, Never>], channels: [any Channel]) {
+        self.signURL = signURL
+        self.pushURL = pushURL
+        self.signing = signing
+        self.tasks = tasks
+        self.channels = channels
+    }
+
+    /// Stops listening and ends every open connection.
+    public func shutdown() async {
+        for channel in channels { try? await channel.close() }
+        for task in tasks {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    private static func authority(_ host: String, _ port: Int?) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
+    }
+}

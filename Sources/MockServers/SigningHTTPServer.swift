@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Serves `SigningService` over HTTP/1.1 (keep-alive, one request at a time per connection).
+enum SigningHTTPServer {
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+
+    static func bind(host: String, port: Int, group: any EventLoopGroup) async throws -> NIOAsyncChannel<Connection, Never> {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try Connection(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Answers every request on `connection` until the client closes it. Malformed HTTP gets
+    /// 400 (from NIO's error handler), a body over `maxBodyBytes` 413; both close the connection.
+    static func serve(_ connection: Connection, service: SigningService, maxBodyBytes: Int, log: @escaping @Sendable (String) -> Void) async {
+        let peer = connection.channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body: ByteBuffer?
+                var tooLarge = false
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h
+                        body = nil
+                        tooLarge = false
+                    case .body(var chunk):
+                        if tooLarge { continue }
+                        if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                            tooLarge = true
+                            body = nil
+                        } else if body == nil {
+                            body = chunk
+                        } else {
+                            body!.writeBuffer(&chunk)
+                        }
+                    case .end:
+                        guard let request = head else { continue }
+                        head = nil
+                        if tooLarge {
+                            log("signing \(peer): \(request.method) \(request.uri): 413, body over \(maxBodyBytes) bytes")
+                            try await write(.json(413, ["message": .string("request body over \(maxBodyBytes) bytes")]), keepAlive: false, to: outbound)
+                            return
+                        }
+                        let answer = service.respond(to: IncomingRequest(head: request, body: body))
+                        if let line = answer.log { log("signing \(peer): \(line)") }
+                        if answer.response.delayMilliseconds > 0 {
+                            try await Task.sleep(for: .milliseconds(answer.response.delayMilliseconds))
+                        }
+                        try await write(answer.response, keepAlive: request.isKeepAlive, to: outbound)
+                        if !request.isKeepAlive { return }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            log("signing \(peer): connection ended: \(error)")
+        }
+    }
+}
