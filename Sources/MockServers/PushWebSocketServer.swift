@@ -46,7 +46,7 @@ final class PushWebSocketServer: Sendable {
                     let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                         maxFrameSize: self.settings.maxFrameBytes,
                         shouldUpgrade: { channel, head in
-                            channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head))
+                            channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head, on: channel))
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
@@ -75,7 +75,8 @@ final class PushWebSocketServer: Sendable {
             case .http(let channel): await answerPlainHTTP(channel)
             }
         } catch {
-            log("push: handshake failed: \(error)")
+            // A refusal on purpose was answered and logged by `upgradeHeaders`.
+            if error as? NIOWebSocketUpgradeError != .unsupportedWebSocketTarget { log("push: handshake failed: \(error)") }
         }
     }
 
@@ -98,10 +99,18 @@ final class PushWebSocketServer: Sendable {
         "content-length", "transfer-encoding",
     ]
 
-    /// The extra response headers of an accepted upgrade, or nil to refuse it (no recorded
-    /// session, or the recorded server refused: then `answerPlainHTTP` replays the refusal).
-    private func upgradeHeaders(for head: HTTPRequestHead) -> HTTPHeaders? {
-        guard let session = session(for: head), session.wasAccepted, let response = session.open.response else { return nil }
+    /// The extra response headers of an accepted upgrade, or nil after answering the request
+    /// on `channel` without upgrading: the recorded refusal (e.g. HTTP 200 with
+    /// `Handshake-Status: 415`), or 404 when the tape has no WebSocket session.
+    private func upgradeHeaders(for head: HTTPRequestHead, on channel: any Channel) -> HTTPHeaders? {
+        guard let session = session(for: head), session.wasAccepted, let response = session.open.response else {
+            let refusal = refusal(for: head)
+            let (responseHead, body) = refusal.parts(keepAlive: false)
+            channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
+            if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+            return nil
+        }
         var headers = HTTPHeaders(response.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) })
         let offered = head.headers[canonicalForm: "Sec-WebSocket-Protocol"].map(String.init)
         if let recorded = session.open.subprotocol, offered.contains(recorded) {
@@ -112,29 +121,37 @@ final class PushWebSocketServer: Sendable {
         return headers
     }
 
-    /// A request that was not upgraded: the recorded refusal (e.g. HTTP 200 with
-    /// `Handshake-Status: 415`), 404 when the tape has no WebSocket session, else 426.
+    /// The answer to a request the push server does not upgrade, logged: the recorded refusal,
+    /// 404 when the tape has no WebSocket session, else 426 (a plain request to a WebSocket
+    /// endpoint).
+    private func refusal(for head: HTTPRequestHead) -> MockResponse {
+        let number = connections.add(1, ordering: .relaxed).newValue
+        if let session = session(for: head), !session.wasAccepted {
+            let recorded = session.open.response
+            let status = recorded?.headers.first { $0.name.lowercased() == "handshake-status" }?.value ?? "-"
+            log("push session \(number): handshake refused as recorded: HTTP \(recorded?.status ?? 502), Handshake-Status \(status)")
+            guard let recorded else {
+                return .json(502, ["message": .string("the recorded handshake failed: \(session.open.error ?? "no response")")])
+            }
+            return MockResponse(status: recorded.status,
+                                headers: recorded.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) },
+                                body: recorded.body.bytes)
+        }
+        if sessions.isEmpty {
+            log("push session \(number): \(head.uri): 404, the tape has no WebSocket session")
+            return .json(404, ["message": "the tape has no WebSocket session"])
+        }
+        log("push session \(number): \(head.method) \(head.uri) without Upgrade: 426")
+        return .json(426, ["message": "this is a WebSocket endpoint: send an Upgrade request"])
+    }
+
+    /// A request that was not an upgrade: answered by `refusal`.
     private func answerPlainHTTP(_ channel: HTTPChannel) async {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 for try await part in inbound {
                     guard case .head(let head) = part else { continue }
-                    let number = connections.add(1, ordering: .relaxed).newValue
-                    let response: MockResponse
-                    if let session = session(for: head), let recorded = session.open.response, !session.wasAccepted {
-                        response = MockResponse(status: recorded.status,
-                                                headers: recorded.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) },
-                                                body: recorded.body.bytes)
-                        let status = recorded.headers.first { $0.name.lowercased() == "handshake-status" }?.value ?? "-"
-                        log("push session \(number): handshake refused as recorded: HTTP \(recorded.status), Handshake-Status \(status)")
-                    } else if sessions.isEmpty {
-                        response = .json(404, ["message": "the tape has no WebSocket session"])
-                        log("push session \(number): \(head.uri): 404, the tape has no WebSocket session")
-                    } else {
-                        response = .json(426, ["message": "this is a WebSocket endpoint: send an Upgrade request"])
-                        log("push session \(number): \(head.method) \(head.uri) without Upgrade: 426")
-                    }
-                    try await write(response, keepAlive: false, to: outbound)
+                    try await write(refusal(for: head), keepAlive: false, to: outbound)
                     return
                 }
             }
@@ -155,7 +172,8 @@ final class PushWebSocketServer: Sendable {
         let number = connections.add(1, ordering: .relaxed).newValue
         guard let session = session(for: head) else { return }
         let request = IncomingRequest(method: "GET", target: head.uri)
-        let state = ReplayState(SessionMonitor(recorded: session, request: request, rules: settings.rules))
+        let state = ReplayState(SessionMonitor(recorded: session, request: request, rules: settings.rules,
+                                                  checksHeartbeatInterval: settings.speed == .factor(1)))
         let clock = ContinuousClock()
         let start = clock.now
         let elapsed: @Sendable () -> UInt64 = {

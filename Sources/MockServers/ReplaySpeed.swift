@@ -17,7 +17,7 @@ public enum ReplaySpeed: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The wall-clock delay, in nanoseconds, of a message recorded `micros` after the handshake.
-    func delayNanos(_ micros: UInt64) -> UInt64? {
+    public func delayNanos(_ micros: UInt64) -> UInt64? {
         switch self {
         case .max: nil
         case .factor(let f): UInt64((Double(micros) * 1000 / f).rounded())

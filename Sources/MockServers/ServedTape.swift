@@ -91,7 +91,7 @@ public struct RecordedSession: Sendable {
     mutating func append(_ message: WebSocketMessage) {
         let scheduled = ScheduledMessage(
             offsetMicros: message.timeMicros > open.timeMicros ? message.timeMicros - open.timeMicros : 0,
-            opcode: message.opcode, payload: message.payload.bytes)
+            opcode: message.opcode, payload: message.payload.bytes, serverMessagesBefore: serverMessages.count)
         switch message.direction {
         case .recv: serverMessages.append(scheduled)
         case .send: clientMessages.append(scheduled)
@@ -107,10 +107,13 @@ public struct ScheduledMessage: Sendable, Hashable {
     public var offsetMicros: UInt64
     public var opcode: WebSocketOpcode
     public var payload: [UInt8]
+    /// How many server → client messages of the session the tape holds before this one.
+    public var serverMessagesBefore: Int
 
-    public init(offsetMicros: UInt64, opcode: WebSocketOpcode, payload: [UInt8]) {
+    public init(offsetMicros: UInt64, opcode: WebSocketOpcode, payload: [UInt8], serverMessagesBefore: Int = 0) {
         self.offsetMicros = offsetMicros
         self.opcode = opcode
         self.payload = payload
+        self.serverMessagesBefore = serverMessagesBefore
     }
 }

@@ -18,6 +18,9 @@ public struct SessionMonitor: Sendable {
     /// The heartbeat interval the client should keep, in milliseconds: the recorded client's
     /// median, else the `ping-interval` the recorded server announced; nil when neither is known.
     public let expectedHeartbeatMillis: Int?
+    /// Whether a heartbeat interval off by more than 25% is a deviation. Only meaningful when
+    /// the replay runs at the recorded speed: a client keeps its own clock.
+    public let checksHeartbeatInterval: Bool
     private let recordedEnterRooms: [Int64]
 
     private(set) var framesSent = 0
@@ -30,8 +33,9 @@ public struct SessionMonitor: Sendable {
     private var lastTime: UInt64 = 0
 
     /// A monitor for a client that asked for `request` and is served `recorded`.
-    public init(recorded: RecordedSession, request: IncomingRequest, rules: MatchRules = .default) {
+    public init(recorded: RecordedSession, request: IncomingRequest, rules: MatchRules = .default, checksHeartbeatInterval: Bool = true) {
         self.recorded = recorded
+        self.checksHeartbeatInterval = checksHeartbeatInterval
         queryDifferences = NormalizedRequest(IncomingRequest(method: "GET", target: recorded.open.url))
             .differences(to: NormalizedRequest(IncomingRequest(method: "GET", path: request.path, query: request.query)),
                          rules: rules.ignoring(MatchRules.fingerprintQueryKeys))
@@ -102,7 +106,7 @@ public struct SessionMonitor: Sendable {
             }
         }
         let median = Self.medianInterval(heartbeatTimes).map { Int($0 / 1000) }
-        if let expected = expectedHeartbeatMillis {
+        if let expected = expectedHeartbeatMillis, checksHeartbeatInterval {
             if heartbeatTimes.isEmpty, lastTime > UInt64(expected) * 2000 {
                 deviations.append("no heartbeat in \(lastTime / 1000) ms (expected one every \(expected) ms)")
             } else if let median, abs(median - expected) * 4 > expected {

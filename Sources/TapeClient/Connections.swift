@@ -1,0 +1,131 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import Tape
+
+/// One HTTP/1.1 request on its own connection.
+enum HTTPClientConnection {
+    typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int) async throws -> HTTPResponse {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: url.host, port: url.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try Channel(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
+            requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
+            requestHeaders.replaceOrAdd(name: "Connection", value: "close")
+            if !body.isEmpty || method != "GET" { requestHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count)) }
+            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: url.target, headers: requestHeaders)))
+            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            var head: HTTPResponseHead?
+            var received: [UInt8] = []
+            for try await part in inbound {
+                switch part {
+                case .head(let h): head = h
+                case .body(let chunk):
+                    guard received.count + chunk.readableBytes <= maxBodyBytes else { throw ClientError.bodyTooLarge(maxBodyBytes) }
+                    received += chunk.readableBytesView
+                case .end:
+                    guard let head else { throw ClientError.noResponse }
+                    return HTTPResponse(head, body: received)
+                }
+            }
+            throw ClientError.noResponse
+        }
+    }
+}
+
+/// What a WebSocket handshake gave.
+enum WebSocketHandshake: Sendable {
+    case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, HTTPResponse)
+    /// The server answered without upgrading (TikTok's refusals are HTTP 200 with
+    /// `Handshake-Status`).
+    case refused(HTTPResponse)
+}
+
+enum WebSocketClientConnection {
+    typealias HTTPChannel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    private enum Negotiated: Sendable {
+        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, HTTPResponseHead)
+        case refused(HTTPChannel)
+    }
+
+    static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int) async throws -> WebSocketHandshake {
+        var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
+        requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: requestHeaders)
+        let negotiation: EventLoopFuture<Negotiated> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: url.host, port: url.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Negotiated>(
+                        maxFrameSize: maxFrameBytes,
+                        upgradePipelineHandler: { channel, response in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16,
+                                                                maxAccumulatedFrameSize: maxFrameBytes))
+                                return .upgraded(try NIOAsyncChannel(wrappingChannelSynchronously: channel), response)
+                            }
+                        })
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Negotiated>(
+                        upgradeRequestHead: head, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in
+                            channel.eventLoop.makeCompletedFuture { .refused(try HTTPChannel(wrappingChannelSynchronously: channel)) }
+                        })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                }
+            }
+        switch try await negotiation.get() {
+        case .upgraded(let channel, let response):
+            return .upgraded(channel, HTTPResponse(response, body: []))
+        case .refused(let channel):
+            return .refused(try await channel.executeThenClose { inbound, _ in
+                var head: HTTPResponseHead?
+                var body: [UInt8] = []
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h): head = h
+                    case .body(let chunk): body += chunk.readableBytesView.prefix(1 << 20)
+                    case .end: break
+                    }
+                    if case .end = part { break }
+                }
+                guard let head else { throw ClientError.noResponse }
+                return HTTPResponse(head, body: body)
+            })
+        }
+    }
+}
+
+/// Why the client could not go on.
+public enum ClientError: Error, CustomStringConvertible, Sendable {
+    case noResponse
+    case bodyTooLarge(Int)
+    case badURL(String)
+
+    public var description: String {
+        switch self {
+        case .noResponse: "the server closed the connection without a complete response"
+        case .bodyTooLarge(let limit): "response body over \(limit) bytes"
+        case .badURL(let url): "cannot connect to \(url): only http:// and ws:// URLs are spoken"
+        }
+    }
+}
+
+extension HTTPResponse {
+    init(_ head: HTTPResponseHead, body: [UInt8]) {
+        self.init(status: Int(head.status.code), reason: head.status.reasonPhrase,
+                  headers: head.headers.map { HTTPHeader($0.name, $0.value) }, body: Body(body))
+    }
+}
