@@ -104,8 +104,12 @@ struct SyntheticAnswers: Sendable {
         result.fetchInterval = 1000
         result.pushServer = "wss://webcast-ws.tiktok.com/webcast/im/ws_proxy/ws_reuse_supplement/"
         result.routeParams["wrss"] = "fallback"
-        let base = serialize(result).count + 2
-        result.internalExt = String(repeating: "0", count: max(0, 272 - base))
+        // Pad internal_ext to a 272-byte message (its length prefix grows with it).
+        var padding = 272 - serialize(result).count
+        repeat {
+            padding -= 1
+            result.internalExt = String(repeating: "0", count: padding)
+        } while serialize(result).count > 272
         return serialize(result)
     }()
 

@@ -11,6 +11,13 @@ public enum OfflineReplay {
         public var sessions: [SessionReport]
     }
 
+    /// Ignore patterns (docs/diff.md) for what a replay's transcript changes on purpose next to
+    /// `livetape decode` of the same tape: capture times, the signing and push servers' URLs
+    /// (now on loopback), and the served fetch result's `push_server` and size.
+    public static let movedFields = [
+        "*.t_us", "http.url", "http.response_bytes", "fetch_result.fields.push_server", "ws_open.url", "connect.url",
+    ]
+
     /// Starts the mocks (`configuration`'s `report` is chained, not replaced), runs the client,
     /// waits for the push server's session reports (at most `reportWait`), and stops the mocks.
     /// `record` gets every record of the client's tape, one call at a time.
