@@ -104,6 +104,10 @@ let package = Package(
             dependencies: ["MockServers", "Tape", "JSONKit", "WebcastProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
+            name: "TapeClientTests",
+            dependencies: ["TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder"]
+        ),
+        .testTarget(
             name: "LiveTapeCLITests",
             dependencies: ["livetape", "Tape", "JSONKit", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),

@@ -232,10 +232,18 @@ final class PushWebSocketServer: Sendable {
                                     return .clientDone
                                 case .ping:
                                     try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
-                                default:
-                                    guard let opcode = Tape.WebSocketOpcode(rawValue: UInt8(webSocketOpcode: frame.opcode)) else { continue }
+                                case .pong:
+                                    continue
+                                case .binary, .text:
+                                    let opcode: Tape.WebSocketOpcode = frame.opcode == .text ? .text : .binary
                                     let payload = Array(frame.unmaskedData.readableBytesView)
                                     state.monitor.withLock { $0.received(opcode: opcode, payload: payload, at: elapsed()) }
+                                default:
+                                    let code = Int(UInt8(webSocketOpcode: frame.opcode))
+                                    log("push session \(number): client sent a frame with reserved opcode \(code); closed with 1002")
+                                    state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, code: 1002, reason: "reserved opcode", by: .server) }
+                                    try await outbound.write(Self.closeFrame(code: 1002, reason: "reserved opcode \(code)"))
+                                    return .clientDone
                                 }
                             }
                         } catch {

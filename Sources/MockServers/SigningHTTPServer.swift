@@ -63,6 +63,10 @@ enum SigningHTTPServer {
             }
         } catch is CancellationError {
             return
+        } catch let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode) {
+            return  // the client went away: nothing to report
+        } catch ChannelError.ioOnClosedChannel {
+            return
         } catch {
             log("signing \(peer): connection ended: \(error)")
         }

@@ -1,0 +1,112 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A loopback TCP connection for sending bytes no well-behaved client would send. Reads block
+/// a dispatch thread, never the test's cooperative pool (which the servers under test need).
+final class RawConnection: @unchecked Sendable {
+    private let fd: Int32
+
+    /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds.
+    init(port: Int, timeout: Int = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw RawError("connect to port \(port) failed: errno \(errno)") }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    /// Everything received until the peer closes or the read times out.
+    func readAll() async -> [UInt8] {
+        await offPool { self.readAllBlocking() }
+    }
+
+    /// Reads until `marker` appears (or the peer closes / the read times out).
+    func read(until marker: String) async -> [UInt8] {
+        await offPool { self.readBlocking(until: marker) }
+    }
+
+    private func offPool(_ work: @escaping @Sendable () -> [UInt8]) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+
+    private func readAllBlocking() -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return out }
+            out += chunk[..<n]
+        }
+    }
+
+    private func readBlocking(until marker: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var byte = [UInt8](repeating: 0, count: 1)
+        while !String(decoding: out, as: UTF8.self).hasSuffix(marker) {
+            let n = byte.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 1, 0) }
+            if n <= 0 { break }
+            out.append(byte[0])
+        }
+        return out
+    }
+}
+
+struct RawError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A client WebSocket frame: FIN set, `opcode`, masked unless `masked` is false.
+func webSocketFrame(opcode: UInt8, payload: [UInt8], masked: Bool = true) -> [UInt8] {
+    var frame: [UInt8] = [0x80 | opcode]
+    let maskBit: UInt8 = masked ? 0x80 : 0
+    switch payload.count {
+    case ..<126: frame.append(maskBit | UInt8(payload.count))
+    case ..<65536: frame += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+    default: frame += [maskBit | 127] + (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+    }
+    guard masked else { return frame + payload }
+    let key: [UInt8] = [1, 2, 3, 4]
+    return frame + key + payload.enumerated().map { $1 ^ key[$0 % 4] }
+}
+
+/// The upgrade request of a WebSocket client for `target`.
+func upgradeRequest(_ target: String) -> String {
+    "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+}
+
+/// The close code of the first close frame (opcode 8) from the server in `bytes`, after the
+/// handshake response; frames from a server are unmasked.
+func closeCode(in bytes: [UInt8]) -> Int? {
+    guard let headerEnd = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { return nil }
+    var i = headerEnd + 4
+    while i + 2 <= bytes.count {
+        let opcode = bytes[i] & 0x0F
+        var length = Int(bytes[i + 1] & 0x7F)
+        var start = i + 2
+        if length == 126 { length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); start = i + 4 }
+        else if length == 127 { length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[i + 2 + $1]) }; start = i + 10 }
+        if opcode == 8 { return start + 2 <= bytes.count ? Int(bytes[start]) << 8 | Int(bytes[start + 1]) : nil }
+        i = start + length
+    }
+    return nil
+}
