@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "FixtureSynth", targets: ["FixtureSynth"]),
         .library(name: "MockServers", targets: ["MockServers"]),
         .library(name: "TapeClient", targets: ["TapeClient"]),
+        .library(name: "LiveTapeTesting", targets: ["LiveTapeTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -76,6 +77,7 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
+        .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
         .executableTarget(
             name: "livetape",
             dependencies: [
@@ -107,6 +109,7 @@ let package = Package(
             name: "TapeClientTests",
             dependencies: ["TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder"]
         ),
+        .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",
             dependencies: ["livetape", "Tape", "JSONKit", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
