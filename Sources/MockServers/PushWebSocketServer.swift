@@ -192,8 +192,9 @@ final class PushWebSocketServer: Sendable {
                                 try await Task.sleep(until: start + .nanoseconds(delay), clock: clock)
                             }
                             guard let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.rawValue) else { continue }
-                            try await outbound.write(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: message.payload)))
+                            // Noted before the write: the client may ack before the write returns.
                             state.monitor.withLock { $0.sent(frame: index, payload: message.payload, at: elapsed()) }
+                            try await outbound.write(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: message.payload)))
                         }
                         guard let close = session.close else { return .serverWaitsForClient }
                         if let delay = speed.delayNanos(close.timeMicros > session.open.timeMicros ? close.timeMicros - session.open.timeMicros : 0) {

@@ -6,7 +6,7 @@ import Transcript
 import WebcastDecoder
 import WireKit
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Decode every tape and compare each view with its golden transcript (the CI regression run).",
@@ -25,6 +25,12 @@ struct CheckCommand: ParsableCommand {
 
             A golden without its tape, or a pending .new left behind, fails the check; \
             --clean-orphans deletes them instead.
+
+            Then every tape is also replayed offline (`livetape replay`: the mock servers and the \
+            tape's client over loopback) and the replay's transcripts are compared with the same \
+            goldens, ignoring what the mocks move on purpose (capture times, server URLs, the \
+            fetch result's push_server and size); a client that deviates from the tape fails too. \
+            --no-replay skips this pass.
 
             Exit codes: 0 every golden matches; 1 a difference, a missing golden or an orphan; \
             2 unusable input; 64 invalid arguments.
@@ -62,6 +68,9 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write a JUnit XML report here.", valueName: "file"))
     var junit: String?
 
+    @Flag(inversion: .prefixedNo, help: "Also replay every tape through the mock servers and compare with the goldens.")
+    var replay = true
+
     func validate() throws {
         if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -71,7 +80,7 @@ struct CheckCommand: ParsableCommand {
         ProcessInfo.processInfo.environment["CI"].map { $0.isEmpty } ?? true || allowCIWrites
     }
 
-    func run() throws {
+    func run() async throws {
         let files: FixtureFiles
         do { files = try FixtureFiles.scan(directories) } catch {
             printError(error.description)
@@ -104,6 +113,16 @@ struct CheckCommand: ParsableCommand {
             } else {
                 print("ORPHAN   \(path)" + (path.hasSuffix(".new") ? " (pending golden; run livetape review)" : " (no tape)"))
                 failed = true
+            }
+        }
+        if replay {
+            for check in checks where !check.unusable {
+                let replayed = await ReplayCheck.run(tape: check.tape, views: checkedViews, ignore: (try? ignorePatterns(for: check.tape)) ?? IgnoreRules())
+                print(replayed.summaryLine)
+                if !replayed.passed {
+                    print(replayed.details, terminator: "")
+                    failed = true
+                }
             }
         }
         print(CheckTable.render(checks, views: checkedViews))

@@ -106,6 +106,16 @@ import Testing
         #expect(seen.sorted() == ["compress-none.tape", "corrupt-messages.tape", "handshake-rejected.tape"])
     }
 
+    @Test func everyTapeIsAlsoReplayedThroughTheMocks() throws {
+        let dir = try fixtures(["handshake-rejected", "compress-none"])
+        let run = try CLI.run(["check", dir.path])
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains("replay ok   compress-none.tape  wire same, events same"))
+        #expect(run.stdout.contains("replay ok   handshake-rejected.tape  wire same, events same"))
+        let skipped = try CLI.run(["check", dir.path, "--no-replay"])
+        #expect(!skipped.stdout.contains("replay "))
+    }
+
     @Test func aJUnitReportNamesEveryTapeAndView() throws {
         let dir = try fixtures(["handshake-rejected"])
         let report = dir.appendingPathComponent("junit.xml")
