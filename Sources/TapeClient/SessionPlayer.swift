@@ -60,8 +60,8 @@ struct SessionPlayer: Sendable {
                         }
                     }
                 }
-                try await sendDue()
                 do {
+                    try await sendDue()
                     for try await frame in inbound {
                         switch frame.opcode {
                         case .connectionClose:
@@ -93,7 +93,8 @@ struct SessionPlayer: Sendable {
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    // A reset or a protocol error ends the session like an EOF.
+                    // A reset, a protocol error or a write after the server closed ends the
+                    // session like an EOF.
                 }
                 if !closed {
                     recorder.emit { .wsClose(WebSocketClose(timeMicros: $0, conn: conn, by: .abnormal)) }

@@ -21,6 +21,9 @@ struct ReplayCheck {
         "replay \(passed ? "ok  " : "FAIL") \((tape as NSString).lastPathComponent)  " + results.joined(separator: ", ")
     }
 
+    /// How long one tape's replay may take before the check gives up on it.
+    static let timeLimit = 300.0
+
     /// Replays `tape` and compares it with its goldens of `views`. A missing golden is skipped
     /// (the decode pass reports it).
     static func run(tape: String, views: [TranscriptView], ignore: IgnoreRules) async -> ReplayCheck {
@@ -29,8 +32,10 @@ struct ReplayCheck {
         let outcome: OfflineReplay.Outcome
         do {
             let served = try ServedTape(path: tape)
-            outcome = try await OfflineReplay.run(tape: served, configuration: .init(speed: .max)) { record in
-                records.withLock { $0.append(record) }
+            outcome = try await withTimeout(timeLimit) {
+                try await OfflineReplay.run(tape: served, configuration: .init(speed: .max)) { record in
+                    records.withLock { $0.append(record) }
+                }
             }
         } catch {
             check.fail(result: "failed", detail: "\(tape): replay failed: \(error)\n")

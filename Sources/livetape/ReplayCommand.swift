@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JSONKit
 import MockServers
+import Synchronization
 import Tape
 import TapeClient
 import Transcript
@@ -124,19 +125,32 @@ final class ReplaySink: @unchecked Sendable {
     }
 }
 
-/// Runs `body`, cancelling it after `seconds` (nil: no limit).
+/// Runs `body`; after `seconds` (nil: no limit) it is cancelled and `TimeoutError` is thrown at
+/// once, without waiting for `body` to notice.
 func withTimeout<T: Sendable>(_ seconds: Double?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     guard let seconds else { return try await body() }
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimeoutError(seconds: seconds) }
-        return value
+    let work = Task { try await body() }
+    let timer = Task {
+        try await Task.sleep(for: .seconds(seconds))
+        work.cancel()
     }
+    let result = await withTaskCancellationHandler {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>, Never>) in
+            let once = Mutex(false)
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                if once.withLock({ done in defer { done = true }; return !done }) { continuation.resume(returning: result) }
+            }
+            Task { finish(await work.result) }
+            Task {
+                _ = await timer.result
+                if !timer.isCancelled { finish(.failure(TimeoutError(seconds: seconds))) }
+            }
+        }
+    } onCancel: {
+        work.cancel()
+    }
+    timer.cancel()
+    return try result.get()
 }
 
 struct TimeoutError: Error, CustomStringConvertible {

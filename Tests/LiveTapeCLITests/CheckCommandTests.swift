@@ -100,7 +100,7 @@ import Testing
         var seen: [String] = []
         for k in 1...2 {
             let run = try CLI.run(["check", dir.path, "--shard", "\(k)/2"])
-            #expect(run.status == 0)
+            #expect(run.status == 0, "\(run.stdout)")
             seen += run.stdout.split(separator: "\n").filter { $0.hasPrefix("ok ") }.map { String($0.split(separator: " ")[1]) }
         }
         #expect(seen.sorted() == ["compress-none.tape", "corrupt-messages.tape", "handshake-rejected.tape"])

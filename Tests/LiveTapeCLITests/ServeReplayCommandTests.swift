@@ -66,7 +66,7 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-@Suite struct ServeReplayCommandTests {
+@Suite(.timeLimit(.minutes(2))) struct ServeReplayCommandTests {
     @Test func servePrintsItsURLsServesAndStopsOnSIGTERM() throws {
         let serve = try ServeProcess(["Fixtures/session-5min.tape", "--api-key", "k"])
         #expect(serve.urls["sign_url"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)

@@ -14,7 +14,7 @@ final class Received: Sendable {
     let messages = Mutex(0)
 }
 
-@Suite struct LiveTapeMocksTests {
+@Suite(.timeLimit(.minutes(2))) struct LiveTapeMocksTests {
     @Test func aSwiftClientRunsAgainstTheMocksOfATape() async throws {
         let path = fixtures.appendingPathComponent("session-5min.tape").path
         let received = Received()
