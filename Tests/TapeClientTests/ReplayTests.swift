@@ -102,6 +102,41 @@ func temporaryPath(_ name: String) -> String {
         #expect(all.allSatisfy { $0.framesSent == recorded.count && $0.deviations.isEmpty && $0.close?.by == .client })
     }
 
+    @Test func aRecordedServerCloseIsReproducedWithItsCode() async throws {
+        let full = try ServedTape(path: fixture("session-5min.tape"))
+        let session = full.sessions[0]
+        var records: [TapeRecord] = full.exchanges.map { .http($0) } + [.wsOpen(session.open)]
+        for message in session.serverMessages.prefix(20) {
+            records.append(.wsMessage(WebSocketMessage(timeMicros: session.open.timeMicros + message.offsetMicros, conn: session.open.conn,
+                                                       direction: .recv, payload: Body(message.payload))))
+        }
+        records.append(.wsClose(WebSocketClose(timeMicros: session.open.timeMicros + 1, conn: session.open.conn, code: 4001, reason: "room closed", by: .server)))
+        let collected = Collected()
+        let outcome = try await OfflineReplay.run(tape: ServedTape(name: "server-close", records: records), configuration: .init(speed: .max),
+                                                  record: collected.append)
+        let closes = collected.all.compactMap { if case .wsClose(let c) = $0 { c } else { nil } }
+        #expect(closes.count == 1)
+        #expect(closes.first?.by == .server)
+        #expect(closes.first?.code == 4001)
+        #expect(closes.first?.reason == "room closed")
+        #expect(outcome.sessions.first?.close?.by == .server)
+    }
+
+    @Test func recordedTimingIsKeptAtAGivenSpeed() async throws {
+        let tape = try ServedTape(path: fixture("compress-none.tape"))
+        let session = tape.sessions[0]
+        let speed = 50.0
+        let collected = Collected()
+        _ = try await OfflineReplay.run(tape: tape, configuration: .init(speed: .factor(speed)), record: collected.append)
+        let opened = try #require(collected.all.compactMap { if case .wsOpen(let o) = $0 { o.timeMicros } else { nil } }.first)
+        let arrivals = collected.all.compactMap { if case .wsMessage(let m) = $0, m.direction == .recv { m.timeMicros - opened } else { nil } }
+        #expect(arrivals.count == session.serverMessages.count)
+        // No message may arrive before its recorded offset divided by the speed.
+        for (arrival, recorded) in zip(arrivals, session.serverMessages) {
+            #expect(Double(arrival) >= Double(recorded.offsetMicros) / speed - 1_000, "\(arrival) µs vs recorded \(recorded.offsetMicros) µs")
+        }
+    }
+
     @Test func recordedRefusalIsReplayedAndRecorded() async throws {
         let tape = try ServedTape(path: fixture("handshake-rejected.tape"))
         let collected = Collected()
