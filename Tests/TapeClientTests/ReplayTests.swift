@@ -122,6 +122,22 @@ func temporaryPath(_ name: String) -> String {
         #expect(outcome.sessions.first?.close?.by == .server)
     }
 
+    @Test func aSessionWithoutRecordedClientMessagesGetsAGeneratedClient() async throws {
+        let full = try ServedTape(path: fixture("session-5min.tape"))
+        let session = full.sessions[0]
+        let records: [TapeRecord] = full.exchanges.map { .http($0) } + [.wsOpen(session.open)]
+            + session.serverMessages.map { .wsMessage(WebSocketMessage(timeMicros: session.open.timeMicros + $0.offsetMicros, conn: session.open.conn,
+                                                                         direction: .recv, payload: Body($0.payload))) }
+        let collected = Collected()
+        let outcome = try await OfflineReplay.run(tape: ServedTape(name: "no-client-side", records: records),
+                                                  configuration: .init(speed: .max), record: collected.append)
+        let report = try #require(outcome.sessions.first)
+        #expect(report.enterRooms == 1)
+        #expect(report.heartbeats >= 1)
+        #expect(report.acksExpected == 327 && report.acksReceived == 327, "an ack for every frame with need_ack")
+        #expect(report.deviations.isEmpty, "\(report.deviations)")
+    }
+
     @Test func recordedTimingIsKeptAtAGivenSpeed() async throws {
         let tape = try ServedTape(path: fixture("compress-none.tape"))
         let session = tape.sessions[0]
