@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MockServers", targets: ["MockServers"]),
         .library(name: "TapeClient", targets: ["TapeClient"]),
         .library(name: "LiveTapeTesting", targets: ["LiveTapeTesting"]),
+        .library(name: "RecordingProxy", targets: ["RecordingProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -78,10 +79,20 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
+        .target(
+            name: "RecordingProxy",
+            dependencies: [
+                "MockServers", "TapeClient", "Tape", "WireKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -19,7 +19,7 @@ extension HTTPHeaders {
 
 extension MockResponse {
     /// Head and body ready to write, with `Content-Length` and the connection's keep-alive.
-    func parts(keepAlive: Bool) -> (HTTPResponseHead, ByteBuffer) {
+    public func parts(keepAlive: Bool) -> (HTTPResponseHead, ByteBuffer) {
         var headers = HTTPHeaders(self.headers)
         headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
         if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }

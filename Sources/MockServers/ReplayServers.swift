@@ -75,36 +75,16 @@ public final class ReplayServers: Sendable {
         let log = configuration.log
         let tasks = [
             Task {
-                await Self.accept(on: pushChannel, name: "push", log: log) { await push.serve($0) }
+                await acceptConnections(on: pushChannel, name: "push", log: log) { await push.serve($0) }
             },
             Task {
-                await Self.accept(on: signChannel, name: "signing", log: log) {
+                await acceptConnections(on: signChannel, name: "signing", log: log) {
                     await SigningHTTPServer.serve($0, service: signing, maxBodyBytes: maxBody, log: log)
                 }
             },
         ]
         return ReplayServers(signURL: signURL, pushURL: pushURL, signing: signing, tasks: tasks,
                              channels: [pushChannel.channel, signChannel.channel])
-    }
-
-    /// Serves every connection accepted on `listener` in its own child task until the listener closes.
-    private static func accept<Connection: Sendable>(
-        on listener: NIOAsyncChannel<Connection, Never>, name: String, log: @escaping @Sendable (String) -> Void,
-        serve: @escaping @Sendable (Connection) async -> Void
-    ) async {
-        do {
-            try await withThrowingDiscardingTaskGroup { tasks in
-                try await listener.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        tasks.addTask { await serve(connection) }
-                    }
-                }
-            }
-        } catch is CancellationError {
-            return
-        } catch {
-            log("\(name) listener stopped: \(error)")
-        }
     }
 
     private init(signURL: String, pushURL: String, signing: SigningService, tasks: [Task<Void, Never>], channels: [any Channel]) {
@@ -126,5 +106,26 @@ public final class ReplayServers: Sendable {
 
     private static func authority(_ host: String, _ port: Int?) -> String {
         (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
+    }
+}
+
+/// Serves every connection accepted on `listener` in its own child task until the listener
+/// closes or the task is cancelled; `name` and `log` report why a listener stopped.
+public func acceptConnections<Connection: Sendable>(
+    on listener: NIOAsyncChannel<Connection, Never>, name: String, log: @escaping @Sendable (String) -> Void,
+    serve: @escaping @Sendable (Connection) async -> Void
+) async {
+    do {
+        try await withThrowingDiscardingTaskGroup { tasks in
+            try await listener.executeThenClose { inbound in
+                for try await connection in inbound {
+                    tasks.addTask { await serve(connection) }
+                }
+            }
+        }
+    } catch is CancellationError {
+        return
+    } catch {
+        log("\(name) listener stopped: \(error)")
     }
 }

@@ -1,14 +1,14 @@
 /// The parts of an `http://` or `ws://` URL a loopback client needs.
-struct ClientURL: Sendable, Hashable {
-    var scheme: String
-    var host: String
-    var port: Int
+public struct ClientURL: Sendable, Hashable {
+    public var scheme: String
+    public var host: String
+    public var port: Int
     /// Path and query as sent on the request line, e.g. `/webcast/fetch?room_id=1`.
-    var target: String
+    public var target: String
 
     /// Parses `scheme://host[:port][/path][?query]`; `[v6]` hosts are accepted. Nil for
     /// anything else, or a scheme other than http and ws (TLS is not spoken here).
-    init?(_ text: String) {
+    public init?(_ text: String) {
         guard let schemeEnd = text.range(of: "://") else { return nil }
         scheme = text[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "ws" else { return nil }
@@ -39,19 +39,19 @@ struct ClientURL: Sendable, Hashable {
     }
 
     /// `host:port` for a `Host` header.
-    var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
+    public var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
     /// The target's query string without `?`; empty when there is none.
-    var query: Substring {
+    public var query: Substring {
         guard let mark = target.firstIndex(of: "?") else { return "" }
         return target[target.index(after: mark)...]
     }
 
     /// The target's path.
-    var path: Substring { target.prefix { $0 != "?" } }
+    public var path: Substring { target.prefix { $0 != "?" } }
 
     /// The path and query of any URL, absolute or origin-form, as sent on a request line.
-    static func target(of url: String) -> String {
+    public static func target(of url: String) -> String {
         if let parsed = ClientURL(url) { return parsed.target }
         guard let schemeEnd = url.range(of: "://") else { return url.hasPrefix("/") ? url : "/" + url }
         let rest = url[schemeEnd.upperBound...]

@@ -5,10 +5,11 @@ import NIOWebSocket
 import Tape
 
 /// One HTTP/1.1 request on its own connection.
-enum HTTPClientConnection {
+public enum HTTPClientConnection {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int) async throws -> HTTPResponse {
+    /// Sends the request and reads the whole response (the body as received, not decoded).
+    public static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int) async throws -> HTTPResponse {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: url.host, port: url.port) { channel in
@@ -44,14 +45,15 @@ enum HTTPClientConnection {
 }
 
 /// What a WebSocket handshake gave.
-enum WebSocketHandshake: Sendable {
+public enum WebSocketHandshake: Sendable {
     case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, HTTPResponse)
     /// The server answered without upgrading (TikTok's refusals are HTTP 200 with
     /// `Handshake-Status`).
     case refused(HTTPResponse)
 }
 
-enum WebSocketClientConnection {
+/// A client WebSocket connection.
+public enum WebSocketClientConnection {
     typealias HTTPChannel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     private enum Negotiated: Sendable {
@@ -59,7 +61,8 @@ enum WebSocketClientConnection {
         case refused(HTTPChannel)
     }
 
-    static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int) async throws -> WebSocketHandshake {
+    /// Performs the handshake; frames arrive aggregated (fragments joined) and unmasked.
+    public static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int) async throws -> WebSocketHandshake {
         var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
         requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: requestHeaders)

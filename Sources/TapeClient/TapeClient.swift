@@ -102,24 +102,27 @@ public struct TapeClient: Sendable {
     }
 }
 
-/// Stamps and serializes the records of one replay.
-final class Recorder: Sendable {
+/// Stamps records with microseconds since it was made and hands them on one at a time, in
+/// time order: the clock of one tape.
+public final class Recorder: Sendable {
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private let state: Mutex<Int> = Mutex(0)
     private let sink: @Sendable (TapeRecord) -> Void
 
-    init(_ sink: @escaping @Sendable (TapeRecord) -> Void) {
+    public init(_ sink: @escaping @Sendable (TapeRecord) -> Void) {
         self.sink = sink
         start = clock.now
     }
 
-    func now() -> UInt64 {
+    /// Microseconds since the recorder was made.
+    public func now() -> UInt64 {
         let elapsed = clock.now - start
         return UInt64(elapsed.components.seconds) * 1_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000)
     }
 
-    func nextConnection() -> Int {
+    /// A new connection number, from 1.
+    public func nextConnection() -> Int {
         state.withLock {
             $0 += 1
             return $0
@@ -128,7 +131,7 @@ final class Recorder: Sendable {
 
     /// Builds a record with the current time and hands it on, under the recorder's lock so that
     /// records leave in time order.
-    func emit(_ make: (UInt64) -> TapeRecord) {
+    public func emit(_ make: (UInt64) -> TapeRecord) {
         state.withLock { _ in sink(make(now())) }
     }
 }
