@@ -120,6 +120,10 @@ let package = Package(
             name: "TapeClientTests",
             dependencies: ["TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder"]
         ),
+        .testTarget(
+            name: "RecordingProxyTests",
+            dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto"]
+        ),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",

@@ -1,0 +1,110 @@
+import Foundation
+import JSONKit
+import MockServers
+import RecordingProxy
+import Synchronization
+import Tape
+import TapeClient
+import Testing
+import Transcript
+import WebcastDecoder
+import WebcastProto
+
+let fixtures = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+final class Records: Sendable {
+    let all = Mutex<[TapeRecord]>([])
+    func append(_ record: TapeRecord) { all.withLock { $0.append(record) } }
+    var list: [TapeRecord] { all.withLock { $0 } }
+}
+
+/// Upstream mocks of `name`, the proxy in front of them, the tape's client through the proxy.
+/// Returns what the proxy recorded and what the client saw.
+func recordThroughProxy(_ name: String, upstreamSpeed: ReplaySpeed = .max) async throws -> (recorded: [TapeRecord], client: [TapeRecord], upstream: ReplayServers) {
+    let tape = try ServedTape(path: fixtures.appendingPathComponent("\(name).tape").path)
+    let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: upstreamSpeed))
+    let recorded = Records()
+    let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL), recorder: Recorder(recorded.append))
+    let client = Records()
+    try await TapeClient(tape: tape).run(signURL: proxy.signURL, record: client.append)
+    await proxy.shutdown()
+    await upstream.shutdown()
+    return (recorded.list, client.list, upstream)
+}
+
+func transcript(_ records: [TapeRecord], view: TranscriptView) throws -> String {
+    var transcriber = TapeTranscriber(view: view)
+    var out = CanonicalJSON.encode(transcriber.header) + [0x0A]
+    for (offset, record) in records.enumerated() {
+        for line in transcriber.records(for: record, line: offset + 2) { out += CanonicalJSON.encode(line) + [0x0A] }
+    }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-\(UUID().uuidString).jsonl").path
+    try Data(out).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+@Suite(.timeLimit(.minutes(2))) struct RecordingProxyTests {
+    /// The events transcript of a session recorded through the proxy equals the original's
+    /// golden; every message crossed in each direction byte for byte and in order (how the two
+    /// directions interleave depends on timing, so the wire view is compared per direction).
+    @Test(arguments: ["session-5min", "compress-none", "corrupt-messages"])
+    func aSessionRecordedThroughTheProxyCarriesTheOriginalTraffic(name: String) async throws {
+        let (recorded, _, _) = try await recordThroughProxy(name)
+        let path = try transcript(recorded, view: .events)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try TranscriptDiff.diff(expected: fixtures.appendingPathComponent("\(name).events.golden.jsonl").path, actual: path,
+                                             options: DiffOptions(ignore: IgnoreRules(OfflineReplay.movedFields)))
+        #expect(report.changes.isEmpty, "\(name): \(report.changes.count) changes, first: \(report.changes.first?.record ?? "")")
+        #expect(report.summary.compared > 0)
+        let original = try ServedTape(path: fixtures.appendingPathComponent("\(name).tape").path).sessions[0]
+        let sessions = ServedTape(name: "recorded", records: recorded).sessions
+        #expect(sessions.count == 1)
+        #expect(sessions.first?.serverMessages.map(\.payload) == original.serverMessages.map(\.payload))
+        #expect(sessions.first?.clientMessages.map(\.payload) == original.clientMessages.map(\.payload))
+        #expect(sessions.first?.close?.by == .client && sessions.first?.close?.code == 1000)
+    }
+
+    @Test func theTapeKeepsTheOriginalPushServerAndTheClientGetsTheProxy() async throws {
+        let (recorded, client, upstream) = try await recordThroughProxy("compress-none")
+        func pushServer(_ records: [TapeRecord]) throws -> String {
+            guard case .http(let exchange)? = records.first, let body = exchange.response?.body.bytes else { throw RecordError("no exchange") }
+            return try ProtoMessageFetchResult(serializedBytes: body).pushServer
+        }
+        #expect(try pushServer(recorded) == upstream.pushURL)
+        let clientSaw = try pushServer(client)
+        #expect(clientSaw.hasPrefix("ws://127.0.0.1:") && clientSaw != upstream.pushURL)
+        let opens = recorded.compactMap { if case .wsOpen(let o) = $0 { o } else { nil } }
+        #expect(opens.first?.url.hasPrefix(upstream.pushURL + "?") == true, "the tape names the push server the session really went to")
+        let closes = recorded.compactMap { if case .wsClose(let c) = $0 { c } else { nil } }
+        #expect(closes.map(\.by) == [.client] && closes.first?.code == 1000)
+    }
+
+    @Test func aRefusedHandshakeIsRelayedAndRecorded() async throws {
+        let (recorded, client, _) = try await recordThroughProxy("handshake-rejected")
+        for records in [recorded, client] {
+            let open = try #require(records.compactMap { if case .wsOpen(let o) = $0 { o } else { nil } }.first)
+            #expect(open.response?.status == 200)
+            #expect(open.response?.headers.first { $0.name == "Handshake-Status" }?.value == "415")
+        }
+        #expect(recorded.contains { if case .wsClose(let c) = $0 { c.by == .abnormal } else { false } })
+    }
+
+    @Test func anUnreachableUpstreamIsA502AndARecordedFailure() async throws {
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: "http://127.0.0.1:1"), recorder: Recorder(recorded.append))
+        let response = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.signURL + "/webcast/fetch?room_id=1")!, headers: [], body: [], maxBodyBytes: 1 << 20)
+        await proxy.shutdown()
+        #expect(response.status == 502)
+        guard case .http(let exchange)? = recorded.list.first else { throw RecordError("nothing recorded") }
+        #expect(exchange.response == nil)
+        #expect(exchange.error?.isEmpty == false)
+        #expect(exchange.request.url == "http://127.0.0.1:1/webcast/fetch?room_id=1")
+    }
+}
+
+struct RecordError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
