@@ -3,15 +3,15 @@ import JSONKit
 import Tape
 import Testing
 
-/// A `livetape serve` running in the background.
+/// A `livetape serve` (or another command that prints its URLs as a JSON line) running in the background.
 final class ServeProcess {
     let process = Process()
     let urls: JSONValue
     private let errors = Pipe()
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], command: String = "serve") throws {
         process.executableURL = CLI.binary
-        process.arguments = ["serve"] + arguments
+        process.arguments = [command] + arguments
         process.currentDirectoryURL = CLI.root
         let out = Pipe()
         process.standardOutput = out
