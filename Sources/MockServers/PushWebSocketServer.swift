@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 import Tape
@@ -37,12 +38,13 @@ final class PushWebSocketServer: Sendable {
         self.report = report
     }
 
-    func bind(host: String, port: Int, group: any EventLoopGroup) async throws -> NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> {
+    func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls.secure(channel)
                     let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                         maxFrameSize: self.settings.maxFrameBytes,
                         shouldUpgrade: { channel, head in

@@ -1,6 +1,35 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Tape
+
+/// A certificate and key for serving https and wss.
+public struct ServerTLS: Sendable, Hashable {
+    /// PEM file with the certificate chain, leaf first.
+    public var certificateFile: String
+    /// PEM file with the private key.
+    public var keyFile: String
+
+    public init(certificateFile: String, keyFile: String) {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+    }
+
+    func context() throws -> NIOSSLContext {
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+        return try NIOSSLContext(configuration: configuration)
+    }
+}
+
+extension Optional where Wrapped == NIOSSLContext {
+    /// Puts a TLS server handler in front of `channel`'s pipeline when there is a context.
+    func secure(_ channel: any Channel) throws {
+        guard let context = self else { return }
+        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+    }
+}
 
 /// The mock signing server and the mock push server, running in-process on loopback and
 /// playing back one tape. Start them with `start`, point a client at `signURL`, stop them with
@@ -14,6 +43,8 @@ public final class ReplayServers: Sendable {
         public var pushPort: Int
         public var speed: ReplaySpeed
         public var signing: SigningOptions
+        /// Serve https and wss with this certificate instead of plain http and ws.
+        public var tls: ServerTLS?
         /// Largest request body the signing server reads (413 above).
         public var maxBodyBytes: Int
         /// Largest WebSocket message the push server reads from a client (close 1009 above).
@@ -24,13 +55,14 @@ public final class ReplayServers: Sendable {
         public var report: @Sendable (SessionReport) -> Void
 
         public init(host: String = "127.0.0.1", signPort: Int = 0, pushPort: Int = 0, speed: ReplaySpeed = .factor(1),
-                    signing: SigningOptions = SigningOptions(), maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 1 << 20,
+                    signing: SigningOptions = SigningOptions(), tls: ServerTLS? = nil, maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 1 << 20,
                     log: @escaping @Sendable (String) -> Void = { _ in }, report: @escaping @Sendable (SessionReport) -> Void = { _ in }) {
             self.host = host
             self.signPort = signPort
             self.pushPort = pushPort
             self.speed = speed
             self.signing = signing
+            self.tls = tls
             self.maxBodyBytes = maxBodyBytes
             self.maxFrameBytes = maxFrameBytes
             self.log = log
@@ -51,25 +83,27 @@ public final class ReplayServers: Sendable {
     /// Binds both servers and starts serving. Throws when a port cannot be bound.
     public static func start(tape: ServedTape, configuration: Configuration) async throws -> ReplayServers {
         let group = MultiThreadedEventLoopGroup.singleton
+        let tls = try configuration.tls?.context()
+        let secure = tls != nil
         let push = PushWebSocketServer(
             tape: tape,
             settings: .init(speed: configuration.speed, rules: configuration.signing.rules, maxFrameBytes: configuration.maxFrameBytes),
             log: configuration.log, report: configuration.report)
-        let pushChannel = try await push.bind(host: configuration.host, port: configuration.pushPort, group: group)
+        let pushChannel = try await push.bind(host: configuration.host, port: configuration.pushPort, group: group, tls: tls)
         let pushPath = tape.sessions.first.map { IncomingRequest(method: "GET", target: $0.open.url).path } ?? "/"
-        let pushURL = "ws://\(Self.authority(configuration.host, pushChannel.channel.localAddress?.port))\(pushPath)"
+        let pushURL = "\(secure ? "wss" : "ws")://\(Self.authority(configuration.host, pushChannel.channel.localAddress?.port))\(pushPath)"
 
         var signingOptions = configuration.signing
         signingOptions.pushServerURL = signingOptions.pushServerURL ?? pushURL
         let signing = SigningService(tape: tape, options: signingOptions)
         let signChannel: NIOAsyncChannel<SigningHTTPServer.Connection, Never>
         do {
-            signChannel = try await SigningHTTPServer.bind(host: configuration.host, port: configuration.signPort, group: group)
+            signChannel = try await SigningHTTPServer.bind(host: configuration.host, port: configuration.signPort, group: group, tls: tls)
         } catch {
             try? await pushChannel.channel.close()
             throw error
         }
-        let signURL = "http://\(Self.authority(configuration.host, signChannel.channel.localAddress?.port))"
+        let signURL = "\(secure ? "https" : "http")://\(Self.authority(configuration.host, signChannel.channel.localAddress?.port))"
 
         let maxBody = configuration.maxBodyBytes
         let log = configuration.log

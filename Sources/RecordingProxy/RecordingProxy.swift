@@ -16,17 +16,20 @@ public final class RecordingProxy: Sendable {
         public var signUpstream: String
         /// The push server to relay to; nil relays to the one the last fetch answer named.
         public var wsUpstream: String?
+        /// How https and wss upstreams are checked.
+        public var tls: TLSOptions
         public var maxBodyBytes: Int
         public var maxFrameBytes: Int
         public var log: @Sendable (String) -> Void
 
         public init(host: String = "127.0.0.1", signPort: Int = 0, pushPort: Int = 0, signUpstream: String, wsUpstream: String? = nil,
-                    maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 16 << 20, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                    tls: TLSOptions = TLSOptions(), maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 16 << 20, log: @escaping @Sendable (String) -> Void = { _ in }) {
             self.host = host
             self.signPort = signPort
             self.pushPort = pushPort
             self.signUpstream = signUpstream
             self.wsUpstream = wsUpstream
+            self.tls = tls
             self.maxBodyBytes = maxBodyBytes
             self.maxFrameBytes = maxFrameBytes
             self.log = log
@@ -48,11 +51,11 @@ public final class RecordingProxy: Sendable {
 
     /// Binds both listeners; every record goes to `recorder`.
     public static func start(configuration: Configuration, recorder: Recorder) async throws -> RecordingProxy {
-        guard let upstream = ClientURL(configuration.signUpstream), upstream.scheme == "http" else {
+        guard let upstream = ClientURL(configuration.signUpstream), upstream.scheme.hasPrefix("http") else {
             throw ClientError.badURL(configuration.signUpstream)
         }
         let state = ProxyState(recorder: recorder, log: configuration.log)
-        let relay = WebSocketRelay(fixedUpstream: configuration.wsUpstream, maxFrameBytes: configuration.maxFrameBytes, state: state)
+        let relay = WebSocketRelay(fixedUpstream: configuration.wsUpstream, maxFrameBytes: configuration.maxFrameBytes, tls: configuration.tls, state: state)
         let pushChannel = try await relay.bind(host: configuration.host, port: configuration.pushPort)
         let authority = { (port: Int?) in (configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host) + ":\(port ?? 0)" }
         let pushURL = "ws://\(authority(pushChannel.channel.localAddress?.port))/webcast/im/push/v2/"
@@ -63,7 +66,8 @@ public final class RecordingProxy: Sendable {
             try? await pushChannel.channel.close()
             throw error
         }
-        let forwarder = SigningForwarder(upstream: upstream, pushListenerURL: pushURL, maxBodyBytes: configuration.maxBodyBytes, state: state)
+        let forwarder = SigningForwarder(upstream: upstream, pushListenerURL: pushURL, maxBodyBytes: configuration.maxBodyBytes,
+                                         tls: configuration.tls, state: state)
         let log = configuration.log
         let tasks = [
             Task { await acceptConnections(on: pushChannel, name: "WebSocket", log: log) { await relay.serve($0) } },

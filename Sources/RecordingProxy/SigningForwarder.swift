@@ -14,6 +14,7 @@ struct SigningForwarder: Sendable {
     let upstream: ClientURL
     let pushListenerURL: String
     let maxBodyBytes: Int
+    let tls: TLSOptions
     let state: ProxyState
 
     static func bind(host: String, port: Int) async throws -> NIOAsyncChannel<Connection, Never> {
@@ -68,7 +69,7 @@ struct SigningForwarder: Sendable {
         let request = HTTPRequest(method: head.method.rawValue, url: recordedURL, headers: headers, body: Body(body))
         let response: HTTPResponse
         do {
-            response = try await HTTPClientConnection.send(head.method.rawValue, to: url, headers: headers, body: body, maxBodyBytes: 64 << 20)
+            response = try await HTTPClientConnection.send(head.method.rawValue, to: url, headers: headers, body: body, maxBodyBytes: 64 << 20, tls: tls)
         } catch {
             state.log("record: \(head.method.rawValue) \(recordedURL): upstream failed: \(error)")
             state.recorder.emit { now in

@@ -25,11 +25,13 @@ final class WebSocketRelay: Sendable {
 
     let fixedUpstream: String?
     let maxFrameBytes: Int
+    let tls: TLSOptions
     let state: ProxyState
 
-    init(fixedUpstream: String?, maxFrameBytes: Int, state: ProxyState) {
+    init(fixedUpstream: String?, maxFrameBytes: Int, tls: TLSOptions, state: ProxyState) {
         self.fixedUpstream = fixedUpstream
         self.maxFrameBytes = maxFrameBytes
+        self.tls = tls
         self.state = state
     }
 
@@ -81,13 +83,13 @@ final class WebSocketRelay: Sendable {
         }
         let query = ClientURL("ws://h" + head.uri)?.query ?? ""
         let target = String(base.prefix { $0 != "?" }) + (query.isEmpty ? "" : "?" + query)
-        guard let url = ClientURL(target) else {
-            refuse(client, .json(502, ["message": .string("cannot connect to \(base): only ws:// push servers are relayed")]))
-            state.log("record: WebSocket upstream \(base) is not ws://; refused with 502")
+        guard let url = ClientURL(target), url.scheme.hasPrefix("ws") else {
+            refuse(client, .json(502, ["message": .string("cannot connect to \(base): not a ws:// or wss:// URL")]))
+            state.log("record: WebSocket upstream \(base) is not a ws:// or wss:// URL; refused with 502")
             return nil
         }
         do {
-            switch try await WebSocketClientConnection.connect(to: url, headers: headers, maxFrameBytes: maxFrameBytes) {
+            switch try await WebSocketClientConnection.connect(to: url, headers: headers, maxFrameBytes: maxFrameBytes, tls: tls) {
             case .upgraded(let upstream, let response):
                 let subprotocol = response.headers.first("sec-websocket-protocol")
                 state.recorder.emit { _ in

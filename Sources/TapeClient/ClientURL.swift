@@ -1,4 +1,4 @@
-/// The parts of an `http://` or `ws://` URL a loopback client needs.
+/// The parts of an `http(s)://` or `ws(s)://` URL a client needs.
 public struct ClientURL: Sendable, Hashable {
     public var scheme: String
     public var host: String
@@ -6,12 +6,12 @@ public struct ClientURL: Sendable, Hashable {
     /// Path and query as sent on the request line, e.g. `/webcast/fetch?room_id=1`.
     public var target: String
 
-    /// Parses `scheme://host[:port][/path][?query]`; `[v6]` hosts are accepted. Nil for
-    /// anything else, or a scheme other than http and ws (TLS is not spoken here).
+    /// Parses `scheme://host[:port][/path][?query]` for http, https, ws and wss; `[v6]` hosts
+    /// are accepted. Nil for anything else.
     public init?(_ text: String) {
         guard let schemeEnd = text.range(of: "://") else { return nil }
         scheme = text[..<schemeEnd.lowerBound].lowercased()
-        guard scheme == "http" || scheme == "ws" else { return nil }
+        guard ["http", "https", "ws", "wss"].contains(scheme) else { return nil }
         let rest = text[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
@@ -34,9 +34,12 @@ public struct ClientURL: Sendable, Hashable {
             guard let port = Int(portPart), (1...65535).contains(port) else { return nil }
             self.port = port
         } else {
-            port = 80
+            port = scheme == "https" || scheme == "wss" ? 443 : 80
         }
     }
+
+    /// True for https and wss.
+    public var isSecure: Bool { scheme == "https" || scheme == "wss" }
 
     /// `host:port` for a `Host` header.
     public var hostHeader: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }

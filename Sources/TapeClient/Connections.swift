@@ -1,19 +1,46 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Tape
+
+/// How a client checks the TLS servers it talks to (https and wss URLs).
+public struct TLSOptions: Sendable, Hashable {
+    /// Trust the certificates in this PEM file instead of the system's CA store.
+    public var caFile: String?
+    /// Accept any certificate (test upstreams only).
+    public var insecure: Bool
+
+    public init(caFile: String? = nil, insecure: Bool = false) {
+        self.caFile = caFile
+        self.insecure = insecure
+    }
+
+    /// Adds a TLS client handler for `url` (SNI = its host name) when it is https or wss.
+    func secure(_ channel: any Channel, for url: ClientURL) throws {
+        guard url.isSecure else { return }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile { configuration.trustRoots = .file(caFile) }
+        if insecure { configuration.certificateVerification = .none }
+        let isAddress = (try? SocketAddress(ipAddress: url.host, port: 0)) != nil
+        let handler = try NIOSSLClientHandler(context: NIOSSLContext(configuration: configuration), serverHostname: isAddress ? nil : url.host)
+        try channel.pipeline.syncOperations.addHandler(handler)
+    }
+}
 
 /// One HTTP/1.1 request on its own connection.
 public enum HTTPClientConnection {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
     /// Sends the request and reads the whole response (the body as received, not decoded).
-    public static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int) async throws -> HTTPResponse {
+    public static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int,
+                            tls: TLSOptions = TLSOptions()) async throws -> HTTPResponse {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls.secure(channel, for: url)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
                 }
@@ -62,7 +89,7 @@ public enum WebSocketClientConnection {
     }
 
     /// Performs the handshake; frames arrive aggregated (fragments joined) and unmasked.
-    public static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int) async throws -> WebSocketHandshake {
+    public static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int, tls: TLSOptions = TLSOptions()) async throws -> WebSocketHandshake {
         var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
         requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: requestHeaders)
@@ -70,6 +97,7 @@ public enum WebSocketClientConnection {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: url.host, port: url.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try tls.secure(channel, for: url)
                     let upgrader = NIOTypedWebSocketClientUpgrader<Negotiated>(
                         maxFrameSize: maxFrameBytes,
                         upgradePipelineHandler: { channel, response in
@@ -123,7 +151,7 @@ public enum ClientError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .noResponse: "the server closed the connection without a complete response"
         case .bodyTooLarge(let limit): "response body over \(limit) bytes"
-        case .badURL(let url): "cannot connect to \(url): only http:// and ws:// URLs are spoken"
+        case .badURL(let url): "cannot connect to \(url): not an http(s):// or ws(s):// URL"
         }
     }
 }

@@ -10,7 +10,7 @@ struct RecordCommand: AsyncParsableCommand {
         commandName: "record",
         abstract: "Record a session through a proxy: signing exchanges and WebSocket messages, into a tape.",
         discussion: """
-            Listens on 127.0.0.1 (by default) with an HTTP listener that forwards every request to --sign-upstream and a WebSocket listener that relays to the push server. The push_server of every /webcast/fetch answer is rewritten to the WebSocket listener, so a client whose signing URL points at the proxy comes through it for the whole session; the tape keeps the original answer. --ws-upstream relays to a fixed push server instead.
+            Listens on 127.0.0.1 (by default) with an HTTP listener that forwards every request to --sign-upstream and a WebSocket listener that relays to the push server. Upstreams may be plain or TLS (https, wss: SNI, the system's CA store, or --ca-file; --insecure for test upstreams). The push_server of every /webcast/fetch answer is rewritten to the WebSocket listener, so a client whose signing URL points at the proxy comes through it for the whole session; the tape keeps the original answer. --ws-upstream relays to a fixed push server instead.
 
             Every exchange and message is appended to the tape as it happens (a killed recorder leaves every complete record readable). SIGINT or SIGTERM ends the sessions in flight with close records and closes the tape.
 
@@ -27,11 +27,17 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("The tape to write.", valueName: "out.tape"))
     var output: String
 
-    @Option(help: ArgumentHelp("The signing service to forward to.", valueName: "http://host:port"))
+    @Option(help: ArgumentHelp("The signing service to forward to.", valueName: "http(s)://host:port"))
     var signUpstream: String
 
-    @Option(help: ArgumentHelp("Relay WebSockets to this push server instead of the one fetch answers name.", valueName: "ws://host:port/path"))
+    @Option(help: ArgumentHelp("Relay WebSockets to this push server instead of the one fetch answers name.", valueName: "ws(s)://host:port/path"))
     var wsUpstream: String?
+
+    @Option(help: ArgumentHelp("Trust the CA certificates in this PEM file for https and wss upstreams (default: the system's CA store).", valueName: "file"))
+    var caFile: String?
+
+    @Flag(help: "Accept any certificate from https and wss upstreams (test upstreams only).")
+    var insecure = false
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -43,10 +49,12 @@ struct RecordCommand: AsyncParsableCommand {
     var pushPort = 0
 
     func validate() throws {
-        guard let url = ClientURL(signUpstream), url.scheme == "http" else {
-            throw ValidationError("--sign-upstream must be an http:// URL, not \(signUpstream)")
+        guard let url = ClientURL(signUpstream), url.scheme.hasPrefix("http") else {
+            throw ValidationError("--sign-upstream must be an http:// or https:// URL, not \(signUpstream)")
         }
-        if let wsUpstream, ClientURL(wsUpstream)?.scheme != "ws" { throw ValidationError("--ws-upstream must be a ws:// URL, not \(wsUpstream)") }
+        if let wsUpstream, ClientURL(wsUpstream)?.scheme.hasPrefix("ws") != true {
+            throw ValidationError("--ws-upstream must be a ws:// or wss:// URL, not \(wsUpstream)")
+        }
     }
 
     func run() async throws {
@@ -64,7 +72,7 @@ struct RecordCommand: AsyncParsableCommand {
         do {
             proxy = try await RecordingProxy.start(
                 configuration: .init(host: host, signPort: signPort, pushPort: pushPort, signUpstream: signUpstream, wsUpstream: wsUpstream,
-                                     log: { printError($0) }),
+                                     tls: TLSOptions(caFile: caFile, insecure: insecure), log: { printError($0) }),
                 recorder: recorder)
         } catch {
             printError("cannot listen on \(host): \(error)")

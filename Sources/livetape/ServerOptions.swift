@@ -37,6 +37,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Compare only these query and body keys when matching requests (repeatable).", valueName: "key"))
     var matchKey: [String] = []
 
+    @Option(help: ArgumentHelp("Serve https and wss with this PEM certificate chain (with --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
     @Option(help: ArgumentHelp("Largest request body the signing server reads, in bytes.", valueName: "bytes"))
     var maxBodyBytes = 1 << 20
 
@@ -47,6 +53,7 @@ struct ServerOptions: ParsableArguments {
         for port in [signPort, pushPort] where !(0...65535).contains(port) {
             throw ValidationError("ports are 0 to 65535, not \(port)")
         }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give --tls-cert and --tls-key together") }
         if !ignoreKey.isEmpty && !matchKey.isEmpty { throw ValidationError("give --ignore-key or --match-key, not both") }
         if maxBodyBytes < 1 || maxFrameBytes < 126 { throw ValidationError("--max-body-bytes must be positive and --max-frame-bytes at least 126") }
     }
@@ -61,6 +68,7 @@ struct ServerOptions: ParsableArguments {
         ReplayServers.Configuration(
             host: host, signPort: signPort, pushPort: pushPort, speed: speed,
             signing: SigningOptions(rules: rules, apiKey: apiKey, faults: fault),
+            tls: tlsCert.flatMap { cert in tlsKey.map { ServerTLS(certificateFile: cert, keyFile: $0) } },
             maxBodyBytes: maxBodyBytes, maxFrameBytes: maxFrameBytes, log: log, report: report)
     }
 

@@ -69,6 +69,7 @@ func connectLoopback(_ port: Int) -> Int32 {
     }
 
     @Test func recordRefusesANonHTTPUpstream() throws {
-        #expect(try CLI.run(["record", "-o", "/dev/null", "--sign-upstream", "https://example.invalid"]).status == 64)
+        #expect(try CLI.run(["record", "-o", "/dev/null", "--sign-upstream", "ftp://example.invalid"]).status == 64)
+        #expect(try CLI.run(["record", "-o", "/dev/null", "--sign-upstream", "http://127.0.0.1:1", "--ws-upstream", "http://x"]).status == 64)
     }
 }

@@ -108,3 +108,55 @@ struct RecordError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// A self-signed certificate for 127.0.0.1, made with openssl for one test.
+func makeCertificate() throws -> (certificate: String, key: String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tls-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let certificate = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", certificate]
+    openssl.standardOutput = FileHandle.nullDevice
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    guard openssl.terminationStatus == 0 else { throw RecordError("openssl req failed") }
+    return (certificate, key)
+}
+
+@Suite(.timeLimit(.minutes(2))) struct RecordingProxyTLSTests {
+    @Test func httpsAndWssUpstreamsAreRecordedWithTheGivenCA() async throws {
+        let (certificate, key) = try makeCertificate()
+        let tape = try ServedTape(path: fixtures.appendingPathComponent("compress-none.tape").path)
+        let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max, tls: ServerTLS(certificateFile: certificate, keyFile: key)))
+        #expect(upstream.signURL.hasPrefix("https://") && upstream.pushURL.hasPrefix("wss://"))
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL, tls: TLSOptions(caFile: certificate)),
+                                                   recorder: Recorder(recorded.append))
+        try await TapeClient(tape: tape).run(signURL: proxy.signURL) { _ in }
+        await proxy.shutdown()
+        await upstream.shutdown()
+        let session = try #require(ServedTape(name: "recorded", records: recorded.list).sessions.first)
+        #expect(session.open.url.hasPrefix(upstream.pushURL))
+        #expect(session.serverMessages.map(\.payload) == tape.sessions[0].serverMessages.map(\.payload))
+    }
+
+    @Test func anUntrustedCertificateIsARecordedFailure() async throws {
+        let (certificate, key) = try makeCertificate()
+        let tape = try ServedTape(path: fixtures.appendingPathComponent("compress-none.tape").path)
+        let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max, tls: ServerTLS(certificateFile: certificate, keyFile: key)))
+        let recorded = Records()
+        let logs = Mutex<[String]>([])
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL, log: { line in logs.withLock { $0.append(line) } }),
+                                                   recorder: Recorder(recorded.append))
+        let response = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.signURL + "/webcast/room_id?uniqueId=x")!, headers: [], body: [], maxBodyBytes: 1 << 20)
+        await proxy.shutdown()
+        await upstream.shutdown()
+        #expect(response.status == 502)
+        guard case .http(let exchange)? = recorded.list.first else { throw RecordError("nothing recorded") }
+        #expect(exchange.response == nil && exchange.error?.isEmpty == false)
+        #expect(logs.withLock { $0 }.contains { $0.contains("upstream failed") })
+    }
+}
