@@ -160,3 +160,45 @@ func makeCertificate() throws -> (certificate: String, key: String) {
         #expect(logs.withLock { $0 }.contains { $0.contains("upstream failed") })
     }
 }
+
+/// A loopback server that answers every connection with `reply` and closes it; its port.
+func garbageServer(reply: String) throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw RecordError("cannot listen") }
+    Thread.detachNewThread {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 { return }
+            var request = [UInt8](repeating: 0, count: 4096)
+            _ = recv(client, &request, request.count, 0)
+            _ = Array(reply.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(client)
+        }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+@Suite(.timeLimit(.minutes(2))) struct RecordingProxyBadInputTests {
+    @Test func anUpstreamThatAnswersGarbageIsA502AndTheProxyGoesOn() async throws {
+        let port = try garbageServer(reply: "this is not HTTP at all\r\n\r\n")
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: "http://127.0.0.1:\(port)"), recorder: Recorder(recorded.append))
+        for _ in 0..<2 {
+            let response = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.signURL + "/webcast/room_id")!, headers: [], body: [], maxBodyBytes: 1 << 20)
+            #expect(response.status == 502)
+        }
+        let plain = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.pushURL.replacingOccurrences(of: "ws://", with: "http://"))!,
+                                                        headers: [], body: [], maxBodyBytes: 1 << 20)
+        #expect(plain.status == 426, "a plain request on the WebSocket port")
+        await proxy.shutdown()
+        #expect(recorded.list.count == 2)
+        #expect(recorded.list.allSatisfy { if case .http(let e) = $0 { e.response == nil && e.error != nil } else { false } })
+    }
+}
