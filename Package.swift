@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",
-            dependencies: ["livetape", "Tape", "JSONKit", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["livetape", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ]
 )

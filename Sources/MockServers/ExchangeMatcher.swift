@@ -305,7 +305,7 @@ struct NormalizedRequest: Sendable {
                     out.append(Difference(field: .bodyKey(key), recorded: recordedValues, received: receivedValues))
                 }
             }
-        } else if body != received.body {
+        } else if !Self.equalBodies(body, received.body, rules: rules) {
             out.append(Difference(field: .body, recorded: Self.describe(body), received: Self.describe(received.body)))
         }
         return out
@@ -327,10 +327,14 @@ struct NormalizedRequest: Sendable {
     }
 
     private static func equal(_ recorded: [String], _ received: [String], rules: MatchRules) -> Bool {
-        guard recorded.count == received.count else { return false }
-        return zip(recorded, received).allSatisfy { r, c in
-            r == c || (rules.redactedMatchesAny && isRedactionPlaceholder(r))
-        }
+        recorded.count == received.count && zip(recorded, received).allSatisfy { recordedValue($0, matches: $1, rules: rules) }
+    }
+
+    /// Equal bytes, or text that matches as a value does (placeholders in a recorded form body).
+    private static func equalBodies(_ recorded: [UInt8], _ received: [UInt8], rules: MatchRules) -> Bool {
+        if recorded == received { return true }
+        guard let recordedText = Body(recorded).text, let receivedText = Body(received).text else { return false }
+        return recordedValue(recordedText, matches: receivedText, rules: rules)
     }
 
     private static func describe(_ bytes: [UInt8]) -> [String] {

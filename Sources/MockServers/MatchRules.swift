@@ -1,8 +1,11 @@
+import Tape
+
 /// Which parts of a request decide whether it matches a recorded one.
 ///
 /// Method and path are always compared. Query items are compared per key (the ordered list of
 /// values under that key); a JSON-object body is compared per top-level key (the value's
-/// canonical JSON). Any other body is compared byte for byte. Headers are never compared.
+/// canonical JSON). Any other body is compared byte for byte (as text when it holds redaction
+/// placeholders, see `redactedMatchesAny`). Headers are never compared.
 public struct MatchRules: Sendable, Hashable {
     /// A set of keys to compare. Key names are compared ASCII case-insensitively.
     public enum Keys: Sendable, Hashable {
@@ -24,8 +27,10 @@ public struct MatchRules: Sendable, Hashable {
     public var query: Keys
     /// Top-level JSON body keys to compare.
     public var body: Keys
-    /// When true, a recorded value that is a tape redaction placeholder (`<redacted:NAME:N>`)
-    /// matches any received value: the real secret was never written to the tape.
+    /// When true, a tape redaction placeholder (`<redacted:NAME:N>`) in a recorded value stands
+    /// for the secret that was never written to the tape: a recorded value that is one matches
+    /// any received value, and one inside a recorded value (a URL in a JSON string, a form body)
+    /// matches any text in its place.
     public var redactedMatchesAny: Bool
 
     public init(query: Keys = .allExcept(MatchRules.volatileQueryKeys),
@@ -84,10 +89,13 @@ func asciiEqualFolded(_ a: String, _ b: String) -> Bool {
     }
 }
 
-/// Whether `value` is exactly a tape redaction placeholder, `<redacted:NAME:N>`, bare (a query
-/// value) or as a JSON string (a body value).
-func isRedactionPlaceholder(_ value: String) -> Bool {
-    var text = Substring(value)
-    if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = text.dropFirst().dropLast() }
-    return text.hasPrefix("<redacted:") && text.hasSuffix(">")
+/// Whether a recorded value matches a received one: equal, or, with `redactedMatchesAny`, equal
+/// but for the redaction placeholders in the recorded value. A recorded value that is exactly a
+/// placeholder, bare (a query value) or as a JSON string (a body value), matches anything.
+func recordedValue(_ recorded: String, matches received: String, rules: MatchRules) -> Bool {
+    guard recorded != received else { return true }
+    guard rules.redactedMatchesAny else { return false }
+    var bare = Substring(recorded)
+    if bare.count >= 2, bare.hasPrefix("\""), bare.hasSuffix("\"") { bare = bare.dropFirst().dropLast() }
+    return Redactor.isPlaceholder(String(bare)) || Redactor.matches(received, pattern: recorded)
 }

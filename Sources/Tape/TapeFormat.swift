@@ -44,8 +44,9 @@ public struct TapeHeader: Sendable, Hashable {
     public var created: String
     /// What produced the tape.
     public var source: TapeSource
-    /// Names of the secrets whose values were replaced by `<redacted>` (lower-case header
-    /// names such as `x-api-key`, or `query:<name>` / `cookie:<name>`). Information only.
+    /// Names of the secrets whose values were replaced by placeholders `<redacted:NAME:N>`:
+    /// lower-case header names such as `x-api-key`, `query:<name>`, `cookie:<name>` or
+    /// `json:<key>` (see `Redactor`). Information only.
     public var redacted: [String]
 
     public init(version: Int = TapeFormat.version, created: String, source: TapeSource, redacted: [String] = []) {

@@ -197,6 +197,29 @@ func replacing(_ name: String, with value: String, in request: IncomingRequest) 
         #expect(throws: TestFailure.self) { try matched(onlyRoom.match(IncomingRequest(method: "GET", target: "/webcast/fetch?room_id=2"))) }
     }
 
+    @Test func placeholdersInsideRecordedValuesStandForAnyText() throws {
+        let url = "http://127.0.0.1:8080/webcast/sign"
+        let recorded = [
+            exchange("POST", url, body: #"{"url":"https://www.tiktok.com/@bob/live?X-Bogus=<redacted:x-bogus:1>&lang=en","n":{"session_id":"<redacted:session_id:1>"}}"#, answer: "json"),
+            exchange("POST", url, body: "room_id=7&msToken=<redacted:mstoken:1>", answer: "form"),
+        ]
+        var matcher = ExchangeMatcher(exchanges: recorded)
+        let json = IncomingRequest(method: "POST", target: "/webcast/sign",
+                                   body: #"{"url":"https://www.tiktok.com/@bob/live?X-Bogus=real&lang=en","n":{"session_id":"s3cret"}}"#)
+        #expect(try matched(matcher.match(json)).recordIndex == 0)
+        #expect(try matched(matcher.match(IncomingRequest(method: "POST", target: "/webcast/sign", body: "room_id=7&msToken=real"))).recordIndex == 1)
+
+        // The text around a placeholder still has to match.
+        let otherRoom = try nearMiss(matcher.match(IncomingRequest(method: "POST", target: "/webcast/sign", body: "room_id=8&msToken=real")))
+        #expect(otherRoom.differences.map(\.field) == [.body])
+        let otherLanguage = IncomingRequest(method: "POST", target: "/webcast/sign",
+                                            body: #"{"url":"https://www.tiktok.com/@bob/live?X-Bogus=real&lang=de","n":{"session_id":"s3cret"}}"#)
+        #expect(try nearMiss(matcher.match(otherLanguage)).differences.map(\.field) == [.bodyKey("url")])
+
+        var strict = ExchangeMatcher(exchanges: [recorded[0]], rules: MatchRules(redactedMatchesAny: false))
+        #expect(try nearMiss(strict.match(json)).differences.map(\.field) == [.bodyKey("url"), .bodyKey("n")])
+    }
+
     @Test func requestTargetsDecodeAndKeepDuplicates() {
         let request = IncomingRequest(method: "GET", target: "wss://h.example:443/webcast/im/push/?a=x%20y+z&version_code=180800&flag&version_code=270000#frag")
         #expect(request.path == "/webcast/im/push/")

@@ -90,8 +90,8 @@ import Testing
 }
 
 @Suite struct FormatDocumentTests {
-    /// The example in docs/tape-format.md must be a valid tape.
-    @Test func documentedExampleIsAValidTape() throws {
+    /// The example tape in docs/tape-format.md.
+    private func documentedExample() throws -> String {
         let here = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         let doc = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("docs/tape-format.md")
@@ -99,7 +99,12 @@ import Testing
         let marker = "```jsonl\n"
         let start = try #require(text.range(of: marker))
         let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
-        let example = String(text[start.upperBound..<end.lowerBound])
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    /// The example in docs/tape-format.md must be a valid tape.
+    @Test func documentedExampleIsAValidTape() throws {
+        let example = try documentedExample()
         let reader = try TapeReader(bytes: Array(example.utf8), name: "example.tape")
         #expect(failures(reader).map { $0.error.description } == [])
         let read = records(reader)
@@ -107,5 +112,14 @@ import Testing
         #expect(Set(read.map(\.kind)) == Set(TapeFormat.recordKinds))
         // The example is written canonically: re-encoding gives the same bytes.
         #expect(encodedTape(read, header: reader.header) == Array(example.utf8))
+    }
+
+    /// The example holds no secret the default redactor would find: it is already redacted.
+    @Test func documentedExampleIsRedacted() throws {
+        let reader = try TapeReader(bytes: Array(try documentedExample().utf8), name: "example.tape")
+        var redactor = Redactor()
+        let read = records(reader)
+        #expect(read.map { redactor.redact($0) } == read)
+        #expect(redactor.redacted.isEmpty)
     }
 }
