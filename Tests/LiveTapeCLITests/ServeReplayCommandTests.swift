@@ -127,6 +127,14 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(received.count == 151)
     }
 
+    @Test func replayPrintsTheLiveViewAsItPlays() throws {
+        let run = try CLI.run(["replay", "Fixtures/compress-none.tape", "--view", "events", "--print"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.first == "00:00.000  💬 @hangyeol (한결): play it again pls 🙏")
+        #expect(!run.stdout.contains("{\"transcript\""), "--print alone writes no transcript")
+    }
+
     @Test func replayExitsOneOnDecodeErrors() throws {
         let run = try CLI.run(["replay", "Fixtures/corrupt-messages.tape", "-o", "/dev/null"])
         #expect(run.status == 1)
