@@ -1,5 +1,6 @@
 import MockServers
 import NIOCore
+import Synchronization
 import Tape
 import TapeClient
 
@@ -47,6 +48,16 @@ public final class RecordingProxy: Sendable {
     /// Recorded so far: HTTP exchanges, WebSocket messages, WebSocket sessions open now.
     public var counts: (exchanges: Int, messages: Int, openSessions: Int) {
         (state.exchanges.load(ordering: .relaxed), state.messages.load(ordering: .relaxed), state.openSessions.load(ordering: .relaxed))
+    }
+
+    /// A recorder that redacts every record with `redactor` (one per tape, so that a secret keeps
+    /// its placeholder) and appends it to `writer`; `failed` hears of write errors.
+    public static func recorder(writing writer: TapeWriter, redactor: Redactor, failed: @escaping @Sendable (TapeError) -> Void) -> Recorder {
+        let redactor = Mutex(redactor)
+        return Recorder { record in
+            let redacted = redactor.withLock { $0.redact(record) }
+            do throws(TapeError) { try writer.append(redacted) } catch { failed(error) }
+        }
     }
 
     /// Binds both listeners; every record goes to `recorder`.

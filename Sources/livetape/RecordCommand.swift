@@ -12,6 +12,8 @@ struct RecordCommand: AsyncParsableCommand {
         discussion: """
             Listens on 127.0.0.1 (by default) with an HTTP listener that forwards every request to --sign-upstream and a WebSocket listener that relays to the push server. Upstreams may be plain or TLS (https, wss: SNI, the system's CA store, or --ca-file; --insecure for test upstreams). The push_server of every /webcast/fetch answer is rewritten to the WebSocket listener, so a client whose signing URL points at the proxy comes through it for the whole session; the tape keeps the original answer. --ws-upstream relays to a fixed push server instead.
 
+            Secrets never reach the tape: API keys, session cookies, tokens and signatures (headers, query strings, JSON and form bodies; the list is in docs/tape-format.md, "Redaction") are replaced by stable placeholders <redacted:NAME:N> before a record is written, and the header lists the names redacted; --keep and --redact adjust the list.
+
             Every exchange and message is appended to the tape as it happens (a killed recorder leaves every complete record readable). SIGINT or SIGTERM ends the sessions in flight with close records and closes the tape.
 
             On start it prints one JSON line on stdout: {"sign_url", "push_url"}; on a terminal, a live count of what was recorded follows on stderr.
@@ -39,6 +41,8 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(help: "Accept any certificate from https and wss upstreams (test upstreams only).")
     var insecure = false
 
+    @OptionGroup var secrets: RedactionOptions
+
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
@@ -60,14 +64,14 @@ struct RecordCommand: AsyncParsableCommand {
     func run() async throws {
         let writer: TapeWriter
         do {
-            writer = try TapeWriter(path: output, header: TapeHeader(created: Date(), source: TapeSource(kind: "proxy", detail: "livetape record --sign-upstream \(signUpstream)")))
+            writer = try TapeWriter(path: output, header: TapeHeader(
+                created: Date(), source: TapeSource(kind: "proxy", detail: "livetape record --sign-upstream \(signUpstream)"),
+                redacted: secrets.redactor.secrets.sorted()))
         } catch {
             printError(error.description)
             throw ExitCode(ExitCodes.unreadable)
         }
-        let recorder = Recorder { record in
-            do { try writer.append(record) } catch { printError("\(error)") }
-        }
+        let recorder = RecordingProxy.recorder(writing: writer, redactor: secrets.redactor) { printError($0.description) }
         let proxy: RecordingProxy
         do {
             proxy = try await RecordingProxy.start(

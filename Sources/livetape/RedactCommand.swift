@@ -37,19 +37,9 @@ struct RedactCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the redacted tape to this file.", valueName: "out.tape"))
     var output: String
 
-    @Option(help: ArgumentHelp("Leave a secret of the default list as it is (repeatable), e.g. query:msToken.", valueName: "name"))
-    var keep: [String] = []
-
-    @Option(help: ArgumentHelp("Also redact this secret (repeatable): a header name, query:NAME, cookie:NAME or json:KEY.", valueName: "name"))
-    var redact: [String] = []
+    @OptionGroup var secrets: RedactionOptions
 
     func validate() throws {
-        for name in keep + redact where !Redactor.isValidName(name) {
-            throw ValidationError("'\(name)' does not name a secret: give a header name, query:NAME, cookie:NAME or json:KEY")
-        }
-        for name in keep where !Redactor.defaultSecrets.contains(name.lowercased()) {
-            throw ValidationError("--keep \(name): not redacted by default")
-        }
         var inputFile = stat(), outputFile = stat()
         if stat(input, &inputFile) == 0, stat(output, &outputFile) == 0,
            inputFile.st_dev == outputFile.st_dev, inputFile.st_ino == outputFile.st_ino {
@@ -61,7 +51,7 @@ struct RedactCommand: ParsableCommand {
         var problems = 0
         do throws(TapeError) {
             let reader = try TapeReader(path: input)
-            let configured = Redactor(keep: keep, redact: redact)
+            let configured = secrets.redactor
             // The header comes first but lists the secrets the records hold: a first pass finds them.
             var survey = configured
             for entry in reader {
@@ -98,4 +88,24 @@ struct RedactCommand: ParsableCommand {
         case .failure(let error): error.recoveredRecord
         }
     }
+}
+
+/// `--keep` and `--redact`, shared by `redact` and `record`.
+struct RedactionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Leave a secret of the default list as it is (repeatable), e.g. query:msToken.", valueName: "name"))
+    var keep: [String] = []
+
+    @Option(help: ArgumentHelp("Also redact this secret (repeatable): a header name, query:NAME, cookie:NAME or json:KEY.", valueName: "name"))
+    var redact: [String] = []
+
+    func validate() throws {
+        for name in keep + redact where !Redactor.isValidName(name) {
+            throw ValidationError("'\(name)' does not name a secret: give a header name, query:NAME, cookie:NAME or json:KEY")
+        }
+        for name in keep where !Redactor.defaultSecrets.contains(name.lowercased()) {
+            throw ValidationError("--keep \(name): not redacted by default")
+        }
+    }
+
+    var redactor: Redactor { Redactor(keep: keep, redact: redact) }
 }

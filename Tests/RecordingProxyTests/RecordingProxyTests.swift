@@ -202,3 +202,53 @@ func garbageServer(reply: String) throws -> Int {
         #expect(recorded.list.allSatisfy { if case .http(let e) = $0 { e.response == nil && e.error != nil } else { false } })
     }
 }
+
+@Suite(.timeLimit(.minutes(2))) struct RecordingProxySecretsTests {
+    /// Secrets, unique per run, in every place a client puts them: none may reach the tape in
+    /// any spelling (as is, percent-encoded, base64).
+    @Test func noSecretReachesTheTape() async throws {
+        let secret = (0..<12).map { _ in "S" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(20) }
+        let tape = try ServedTape(path: fixtures.appendingPathComponent("session-5min.tape").path)
+        let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UUID().uuidString).tape").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try TapeWriter(path: path, header: TapeHeader(created: Date(), source: TapeSource(kind: "proxy")))
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL),
+                                                   recorder: RecordingProxy.recorder(writing: writer, redactor: Redactor()) { _ in })
+        let fetch = ClientURL.target(of: tape.exchanges[0].request.url) + "&msToken=\(secret[0])&X-Bogus=\(secret[1])"
+        let answer = try await HTTPClientConnection.send(
+            "GET", to: ClientURL(proxy.signURL + fetch)!,
+            headers: [HTTPHeader("X-Api-Key", secret[2]), HTTPHeader("Cookie", "sessionid=\(secret[3]); tt-target-idc=useast1a")],
+            body: [], maxBodyBytes: 1 << 20)
+        #expect(answer.status == 200, "volatile keys do not stop the match")
+        let signBody = #"{"url":"https://www.tiktok.com/@x/live?X-Bogus=\#(secret[4])","sessionId":"\#(secret[5])","ttwid":"\#(secret[6])"}"#
+        _ = try await HTTPClientConnection.send("POST", to: ClientURL(proxy.signURL + "/webcast/sign_url")!,
+                                                headers: [HTTPHeader("Content-Type", "application/json")], body: Array(signBody.utf8), maxBodyBytes: 1 << 20)
+        _ = try await HTTPClientConnection.send("POST", to: ClientURL(proxy.signURL + "/api/eulerstream")!,
+                                                headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")],
+                                                body: Array("url=x&signature=\(secret[7])".utf8), maxBodyBytes: 1 << 20)
+        let push = ClientURL(proxy.pushURL + "?room_id=7441523998651237126&signature=\(secret[8])&msToken=\(secret[9])")!
+        if case .upgraded(let channel, _) = try await WebSocketClientConnection.connect(
+            to: push, headers: [HTTPHeader("Cookie", "sessionid=\(secret[10]); sid_tt=\(secret[11])")], maxFrameBytes: 1 << 24) {
+            try await channel.executeThenClose { inbound, _ in
+                for try await _ in inbound { break }
+            }
+        } else {
+            Issue.record("the WebSocket was not relayed")
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        await proxy.shutdown()
+        await upstream.shutdown()
+        try writer.close()
+
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for value in secret {
+            for spelling in [value, value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, Data(value.utf8).base64EncodedString()] {
+                #expect(bytes.range(of: Data(spelling.utf8)) == nil, "\(spelling) is in the tape")
+            }
+        }
+        let records = try TapeReader(path: path).map { try $0.result.get() }
+        #expect(records.filter { if case .http = $0 { true } else { false } }.count == 3)
+        #expect(records.contains { if case .wsOpen(let o) = $0 { o.url.contains("&signature=<redacted:signature:2>&msToken=<redacted:mstoken:") } else { false } })
+    }
+}
