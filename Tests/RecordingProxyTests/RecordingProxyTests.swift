@@ -7,6 +7,7 @@ import Tape
 import TapeClient
 import Testing
 import Transcript
+import WireKit
 import WebcastDecoder
 import WebcastProto
 
@@ -163,6 +164,11 @@ func makeCertificate() throws -> (certificate: String, key: String) {
 
 /// A loopback server that answers every connection with `reply` and closes it; its port.
 func garbageServer(reply: String) throws -> Int {
+    try rawServer(reply: Array(reply.utf8))
+}
+
+/// A loopback server that answers every connection with the bytes `reply` and closes it; its port.
+func rawServer(reply: [UInt8]) throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
@@ -178,7 +184,7 @@ func garbageServer(reply: String) throws -> Int {
             if client < 0 { return }
             var request = [UInt8](repeating: 0, count: 4096)
             _ = recv(client, &request, request.count, 0)
-            _ = Array(reply.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             close(client)
         }
     }
@@ -186,6 +192,59 @@ func garbageServer(reply: String) throws -> Int {
 }
 
 @Suite(.timeLimit(.minutes(2))) struct RecordingProxyBadInputTests {
+    @Test func aGzipAnswerIsStoredDecodedAndForwardedAsItCame() async throws {
+        let json = Array(#"{"code":200,"message":"ok","room_id":"1"}"#.utf8)
+        let gzipped = Deflate.gzip(json)
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: \(gzipped.count)\r\nConnection: close\r\n\r\n"
+        let port = try rawServer(reply: Array(head.utf8) + gzipped)
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: "http://127.0.0.1:\(port)"), recorder: Recorder(recorded.append))
+        let response = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.signURL + "/webcast/room_id?uniqueId=x")!, headers: [], body: [], maxBodyBytes: 1 << 20)
+        await proxy.shutdown()
+        #expect(response.status == 200)
+        #expect(response.body.bytes == gzipped, "the client gets the bytes as they came")
+        #expect(response.headers.first { $0.name == "Content-Encoding" }?.value == "gzip")
+        guard case .http(let exchange)? = recorded.list.first else { throw RecordError("nothing recorded") }
+        #expect(exchange.response?.body.bytes == json)
+        #expect(exchange.response?.contentEncoding == "gzip")
+    }
+
+    @Test func anOversizedRequestBodyIs413AndTheProxyGoesOn() async throws {
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: "http://127.0.0.1:1", maxBodyBytes: 1024), recorder: Recorder(recorded.append))
+        let big = try await HTTPClientConnection.send("POST", to: ClientURL(proxy.signURL + "/webcast/sign_url")!, headers: [],
+                                                      body: [UInt8](repeating: 0x61, count: 5000), maxBodyBytes: 1 << 20)
+        #expect(big.status == 413)
+        let next = try await HTTPClientConnection.send("GET", to: ClientURL(proxy.signURL + "/webcast/room_id")!, headers: [], body: [], maxBodyBytes: 1 << 20)
+        #expect(next.status == 502, "the proxy still forwards (to an upstream that is down)")
+        await proxy.shutdown()
+        #expect(recorded.list.count == 1, "the refused request never went upstream")
+    }
+
+    @Test func anUpstreamThatDiesMidSessionIsAnAbnormalClose() async throws {
+        let tape = try ServedTape(path: fixtures.appendingPathComponent("session-5min.tape").path)
+        let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: .factor(1)))
+        let recorded = Records()
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL, wsUpstream: upstream.pushURL),
+                                                   recorder: Recorder(recorded.append))
+        let push = ClientURL(proxy.pushURL + "?room_id=7441523998651237126")!
+        guard case .upgraded(let channel, _) = try await WebSocketClientConnection.connect(to: push, headers: [], maxFrameBytes: 1 << 24) else {
+            throw RecordError("not relayed")
+        }
+        var received = 0
+        try await channel.executeThenClose { inbound, _ in
+            for try await _ in inbound {
+                received += 1
+                if received == 2 { await upstream.shutdown() }
+            }
+        }
+        await proxy.shutdown()
+        let closes = recorded.list.compactMap { if case .wsClose(let c) = $0 { c } else { nil } }
+        #expect(closes.count == 1)
+        #expect(closes.first?.by == .abnormal)
+        #expect(received >= 2 && received < tape.sessions[0].serverMessages.count)
+    }
+
     @Test func anUpstreamThatAnswersGarbageIsA502AndTheProxyGoesOn() async throws {
         let port = try garbageServer(reply: "this is not HTTP at all\r\n\r\n")
         let recorded = Records()
