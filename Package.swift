@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TapeClient", targets: ["TapeClient"]),
         .library(name: "LiveTapeTesting", targets: ["LiveTapeTesting"]),
         .library(name: "RecordingProxy", targets: ["RecordingProxy"]),
+        .library(name: "PacketCapture", targets: ["PacketCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -82,6 +83,7 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
+        .target(name: "PacketCapture", dependencies: ["CPcap"]),
         .target(
             name: "RecordingProxy",
             dependencies: [
@@ -127,6 +129,7 @@ let package = Package(
             name: "RecordingProxyTests",
             dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto", "WireKit"]
         ),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",
