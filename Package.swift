@@ -83,7 +83,7 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
-        .target(name: "PacketCapture", dependencies: ["CPcap"]),
+        .target(name: "PacketCapture", dependencies: ["CPcap", "Tape", "WireKit"]),
         .target(
             name: "RecordingProxy",
             dependencies: [

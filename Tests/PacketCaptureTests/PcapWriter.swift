@@ -8,9 +8,11 @@ struct PcapWriter {
 
     static let client: [UInt8] = [10, 0, 0, 1], server: [UInt8] = [10, 0, 0, 2]
 
-    /// A TCP segment from client (port 50000) to server (port 443), or back.
-    mutating func segment(fromClient: Bool, sequence: UInt32, flags: UInt8 = 0x18, payload: [UInt8], time: UInt64? = nil, snap: Int? = nil) {
-        var tcp: [UInt8] = fromClient ? [0xC3, 0x50, 0x01, 0xBB] : [0x01, 0xBB, 0xC3, 0x50]
+    /// A TCP segment from client (port 50000, or 50000 + conn - 1) to server (port 443), or back.
+    mutating func segment(conn: Int = 1, fromClient: Bool, sequence: UInt32, flags: UInt8 = 0x18, payload: [UInt8], time: UInt64? = nil, snap: Int? = nil) {
+        let port = UInt16(50000 + conn - 1)
+        let clientPort: [UInt8] = [UInt8(port >> 8), UInt8(port & 0xFF)]
+        var tcp: [UInt8] = fromClient ? clientPort + [0x01, 0xBB] : [0x01, 0xBB] + clientPort
         tcp += withUnsafeBytes(of: sequence.bigEndian, Array.init) + [0, 0, 0, 0] + [0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]
         let total = 20 + tcp.count + payload.count
         let (source, destination) = fromClient ? (Self.client, Self.server) : (Self.server, Self.client)

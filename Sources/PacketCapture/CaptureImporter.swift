@@ -1,0 +1,222 @@
+import Foundation
+import Tape
+import WireKit
+
+/// Turns captured packets into tape records: TCP connections reassembled, HTTP/1.1 exchanges
+/// and WebSocket sessions (handshake, messages both ways, close) parsed out of them, gaps where
+/// the capture missed bytes. TLS connections are counted and skipped.
+public struct CaptureImporter {
+    /// What an import found.
+    public struct Summary: Sendable, Hashable {
+        public var packets = 0
+        public var connections = 0
+        public var exchanges = 0
+        public var webSocketSessions = 0
+        public var messages = 0
+        public var gaps = 0
+        /// `client → server` of each TLS connection skipped.
+        public var skippedTLS: [String] = []
+        /// Connections whose bytes could not be parsed, with why.
+        public var unparsed: [String] = []
+    }
+
+    public private(set) var summary = Summary()
+    private let bufferLimit: Int
+    private var connections: [Set<TCPSegment.Endpoint>: Connection] = [:]
+    private var records: [TapeRecord] = []
+    private var start: UInt64?
+
+    /// `bufferLimit`: out-of-order bytes held per direction before a gap is declared.
+    public init(bufferLimit: Int = 4 << 20) {
+        self.bufferLimit = bufferLimit
+    }
+
+    /// Adds one packet.
+    public mutating func add(_ packet: CapturedPacket, linkType: Int32) {
+        summary.packets += 1
+        guard let segment = TCPSegment(packet: packet, linkType: linkType) else { return }
+        if start == nil { start = packet.timeMicros }
+        let time = packet.timeMicros - min(packet.timeMicros, start ?? 0)
+        let key: Set = [segment.source, segment.destination]
+        if connections[key] == nil {
+            // The SYN's sender is the client; mid-connection, the side with the higher port.
+            let client = segment.isSYN && segment.flags & 0x10 == 0 ? segment.source
+                : segment.source.port > segment.destination.port ? segment.source : segment.destination
+            summary.connections += 1
+            connections[key] = Connection(conn: summary.connections, client: client, bufferLimit: bufferLimit)
+        }
+        connections[key]!.add(segment, time: time, into: &records, summary: &summary)
+    }
+
+    /// Ends every connection and returns all records in time order.
+    public mutating func finish() -> [TapeRecord] {
+        for key in connections.keys.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) {
+            connections[key]!.finish(into: &records, summary: &summary)
+        }
+        connections = [:]
+        return records.enumerated().sorted { ($0.element.timeMicros, $0.offset) < ($1.element.timeMicros, $1.offset) }.map(\.element)
+    }
+}
+
+/// One TCP connection being parsed.
+private struct Connection {
+    let conn: Int
+    let client: TCPSegment.Endpoint
+    var streams: [TCPStream]
+    var lastTime: UInt64 = 0
+    enum Parsing {
+        case unknown
+        case tls
+        case http(requests: HTTPMessageParser, responses: HTTPMessageParser, waiting: [HTTPMessage])
+        case webSocket(client: WebSocketFrameParser, server: WebSocketFrameParser)
+        case failed
+    }
+    var state = Parsing.unknown
+    var closed = false
+    var host = ""
+
+    init(conn: Int, client: TCPSegment.Endpoint, bufferLimit: Int) {
+        self.conn = conn
+        self.client = client
+        streams = [TCPStream(bufferLimit: bufferLimit), TCPStream(bufferLimit: bufferLimit)]
+    }
+
+    mutating func add(_ segment: TCPSegment, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        lastTime = time
+        let fromClient = segment.source == client
+        let events = streams[fromClient ? 0 : 1].add(segment)
+        for event in events {
+            handle(event, fromClient: fromClient, time: time, into: &records, summary: &summary)
+        }
+    }
+
+    mutating func finish(into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        for (index, fromClient) in [(0, true), (1, false)] {
+            for event in streams[index].finish() { handle(event, fromClient: fromClient, time: lastTime, into: &records, summary: &summary) }
+        }
+        switch state {
+        case .http(_, var responses, let waiting):
+            if let response = responses.finish(), let request = waiting.first {
+                record(request, response, into: &records, summary: &summary)
+            }
+        case .webSocket where !closed:
+            records.append(.wsClose(WebSocketClose(timeMicros: lastTime, conn: conn, by: .abnormal)))
+        default:
+            break
+        }
+    }
+
+    private mutating func handle(_ event: TCPStream.Event, fromClient: Bool, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        let bytes: [UInt8]
+        switch event {
+        case .gap(let length):
+            summary.gaps += 1
+            records.append(.gap(CaptureGap(timeMicros: time, conn: conn, direction: fromClient ? .send : .recv, length: UInt64(length))))
+            if case .tls = state { return }
+            state = .failed  // parsing cannot go on across missing bytes
+            summary.unparsed.append("connection \(conn): bytes missing from the capture; the rest of the connection is not parsed")
+            return
+        case .data(let data):
+            bytes = data
+        }
+        if case .unknown = state {
+            if fromClient, bytes.first == 0x16, bytes.count > 1, bytes[1] == 0x03 {
+                state = .tls
+                summary.skippedTLS.append("connection \(conn) from \(client)")
+                return
+            }
+            state = .http(requests: HTTPMessageParser(.request), responses: HTTPMessageParser(.response), waiting: [])
+        }
+        switch state {
+        case .http(var requests, var responses, var waiting):
+            if fromClient {
+                for request in requests.feed(bytes, time: time) {
+                    waiting.append(request)
+                    responses.pendingRequestMethods.append(request.startLine[0])
+                }
+            } else {
+                for response in responses.feed(bytes, time: time) {
+                    guard !waiting.isEmpty else { continue }
+                    let request = waiting.removeFirst()
+                    if response.startLine[1] == "101" {
+                        state = upgrade(request, response, clientBytes: requests.upgraded ?? [], serverBytes: responses.upgraded ?? [],
+                                        time: time, into: &records, summary: &summary)
+                        return
+                    }
+                    record(request, response, into: &records, summary: &summary)
+                }
+            }
+            if let error = requests.error ?? responses.error {
+                summary.unparsed.append("connection \(conn): \(error)")
+                state = .failed
+                return
+            }
+            state = .http(requests: requests, responses: responses, waiting: waiting)
+        case .webSocket(var clientFrames, var serverFrames):
+            let outputs = fromClient ? clientFrames.feed(bytes, time: time) : serverFrames.feed(bytes, time: time)
+            state = .webSocket(client: clientFrames, server: serverFrames)
+            emit(outputs, fromClient: fromClient, into: &records, summary: &summary)
+        case .unknown, .tls, .failed:
+            return
+        }
+    }
+
+    private mutating func emit(_ outputs: [WebSocketFrameParser.Output], fromClient: Bool, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        for output in outputs {
+            switch output {
+            case .message(let opcode, let payload, let compressed, let time):
+                summary.messages += 1
+                records.append(.wsMessage(WebSocketMessage(timeMicros: time, conn: conn, direction: fromClient ? .send : .recv,
+                                                           opcode: opcode, payload: Body(payload), compressed: compressed)))
+            case .close(let code, let reason, let time):
+                guard !closed else { continue }
+                closed = true
+                records.append(.wsClose(WebSocketClose(timeMicros: time, conn: conn, code: code, reason: reason, by: fromClient ? .client : .server)))
+            case .error(let message):
+                summary.unparsed.append("connection \(conn): \(message)")
+            }
+        }
+    }
+
+    private mutating func upgrade(_ request: HTTPMessage, _ response: HTTPMessage, clientBytes: [UInt8], serverBytes: [UInt8], time: UInt64,
+                                  into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) -> Parsing {
+        summary.webSocketSessions += 1
+        let extensions = response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map { $0.value.lowercased() }.joined(separator: ",")
+        let deflate = extensions.contains("permessage-deflate")
+        records.append(.wsOpen(WebSocketOpen(
+            timeMicros: request.timeMicros, conn: conn, url: "ws://" + Self.host(of: request) + request.startLine[1],
+            requestHeaders: request.headers, response: Self.response(response),
+            subprotocol: response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value)))
+        var clientFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("client_no_context_takeover"))
+        var serverFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("server_no_context_takeover"))
+        emit(clientFrames.feed(clientBytes, time: time), fromClient: true, into: &records, summary: &summary)
+        emit(serverFrames.feed(serverBytes, time: time), fromClient: false, into: &records, summary: &summary)
+        return .webSocket(client: clientFrames, server: serverFrames)
+    }
+
+    private func record(_ request: HTTPMessage, _ response: HTTPMessage, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        summary.exchanges += 1
+        records.append(.http(HTTPExchange(
+            timeMicros: request.timeMicros, conn: conn, durationMicros: response.timeMicros - min(response.timeMicros, request.timeMicros),
+            request: HTTPRequest(method: request.startLine[0], url: "http://" + Self.host(of: request) + request.startLine[1],
+                                 headers: request.headers, body: Body(request.body)),
+            response: Self.response(response))))
+    }
+
+    private static func host(of request: HTTPMessage) -> String {
+        request.headers.first { $0.name.lowercased() == "host" }?.value ?? "unknown-host"
+    }
+
+    /// A response for the tape: gzip/deflate bodies stored decoded, the encoding noted.
+    private static func response(_ message: HTTPMessage) -> HTTPResponse {
+        let parts = message.startLine
+        var response = HTTPResponse(status: Int(parts[1]) ?? 0, reason: parts.count > 2 ? parts[2] : nil, headers: message.headers, body: Body(message.body))
+        if let encoding = message.headers.first(where: { $0.name.lowercased() == "content-encoding" })?.value.lowercased(),
+           encoding == "gzip" || encoding == "deflate",
+           let decoded = try? Inflate.inflate(message.body, format: encoding == "gzip" ? .gzip : .zlib) {
+            response.body = Body(decoded)
+            response.contentEncoding = encoding
+        }
+        return response
+    }
+}

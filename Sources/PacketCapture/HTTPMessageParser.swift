@@ -1,0 +1,150 @@
+import Foundation
+import Tape
+
+/// An HTTP/1.1 message as it came off one direction of a connection.
+public struct HTTPMessage: Sendable, Hashable {
+    /// `GET /path HTTP/1.1` or `HTTP/1.1 200 OK`, split on the first two spaces.
+    public var startLine: [String]
+    public var headers: [HTTPHeader]
+    /// The body after chunked decoding (content encodings are left to the caller).
+    public var body: [UInt8]
+    /// Capture time of the message's first byte.
+    public var timeMicros: UInt64
+}
+
+/// Splits one direction of an HTTP/1.1 connection into messages: Content-Length, chunked,
+/// pipelined, or (responses) up to the end of the connection. After a `101` response or an
+/// upgrade request the rest of the stream belongs to the upgraded protocol.
+struct HTTPMessageParser {
+    enum Framing { case request, response }
+    let framing: Framing
+    private var buffer: [UInt8] = []
+    private var head: (startLine: [String], headers: [HTTPHeader], time: UInt64)?
+    private var firstByteTime: UInt64?
+    /// Methods of the requests whose responses are still due (HEAD responses have no body).
+    var pendingRequestMethods: [String] = []
+    /// Set once the stream switched protocols; the bytes that followed are in `upgraded`.
+    private(set) var upgraded: [UInt8]?
+    private(set) var error: String?
+
+    init(_ framing: Framing) {
+        self.framing = framing
+    }
+
+    /// Feeds bytes captured at `time`; returns the messages they completed.
+    mutating func feed(_ bytes: [UInt8], time: UInt64) -> [HTTPMessage] {
+        if upgraded != nil { upgraded! += bytes; return [] }
+        guard error == nil else { return [] }
+        if buffer.isEmpty, firstByteTime == nil { firstByteTime = time }
+        buffer += bytes
+        var out: [HTTPMessage] = []
+        while let message = nextMessage(time: time) {
+            out.append(message)
+            if upgraded != nil { break }
+        }
+        return out
+    }
+
+    /// The end of the stream: a response read until close is complete now.
+    mutating func finish() -> HTTPMessage? {
+        guard let head, framing == .response, error == nil, upgraded == nil, bodyLength(head.headers, startLine: head.startLine) == nil,
+              !isChunked(head.headers) else { return nil }
+        defer { self.head = nil; buffer = [] }
+        return HTTPMessage(startLine: head.startLine, headers: head.headers, body: buffer, timeMicros: head.time)
+    }
+
+    private mutating func nextMessage(time: UInt64) -> HTTPMessage? {
+        if head == nil {
+            guard let end = Self.find([13, 10, 13, 10], in: buffer) else {
+                if buffer.count > 1 << 20 { error = "a message head over 1 MiB" }
+                return nil
+            }
+            let lines = String(decoding: buffer[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+            let start = lines[0].split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard start.count >= 2, (framing == .request) != lines[0].hasPrefix("HTTP/") else {
+                error = "not an HTTP/1.1 \(framing == .request ? "request" : "response"): \(lines[0].prefix(60))"
+                return nil
+            }
+            let headers = lines.dropFirst().compactMap { line -> HTTPHeader? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                return HTTPHeader(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            }
+            head = (start, headers, firstByteTime ?? time)
+            buffer.removeFirst(end + 4)
+        }
+        guard let current = head else { return nil }
+        var body: [UInt8]
+        if isUpgrade(current) {
+            body = []
+        } else if isChunked(current.headers) {
+            guard let (decoded, used) = Self.dechunk(buffer) else { return nil }
+            body = decoded
+            buffer.removeFirst(used)
+        } else if let length = bodyLength(current.headers, startLine: current.startLine) {
+            guard buffer.count >= length else { return nil }
+            body = Array(buffer[..<length])
+            buffer.removeFirst(length)
+        } else {
+            return nil  // read until the connection closes: `finish`
+        }
+        head = nil
+        firstByteTime = buffer.isEmpty ? nil : time
+        if framing == .request { pendingRequestMethods.append(current.startLine[0]) } else if !pendingRequestMethods.isEmpty, current.startLine[1] != "100" {
+            pendingRequestMethods.removeFirst()
+        }
+        if isUpgrade(current) {
+            upgraded = buffer
+            buffer = []
+        }
+        return HTTPMessage(startLine: current.startLine, headers: current.headers, body: body, timeMicros: current.time)
+    }
+
+    /// A `101 Switching Protocols` response, or a request asking for a WebSocket (its bytes
+    /// after the head are frames once the server agreed; the caller decides).
+    private func isUpgrade(_ head: (startLine: [String], headers: [HTTPHeader], time: UInt64)) -> Bool {
+        framing == .response && head.startLine[1] == "101"
+    }
+
+    private func isChunked(_ headers: [HTTPHeader]) -> Bool {
+        headers.contains { $0.name.lowercased() == "transfer-encoding" && $0.value.lowercased().contains("chunked") }
+    }
+
+    /// The body length framing gives, nil for "until close".
+    private func bodyLength(_ headers: [HTTPHeader], startLine: [String]) -> Int? {
+        if framing == .response {
+            let status = Int(startLine[1]) ?? 0
+            if (100..<200).contains(status) || status == 204 || status == 304 || pendingRequestMethods.first == "HEAD" { return 0 }
+        }
+        if let length = headers.first(where: { $0.name.lowercased() == "content-length" }).flatMap({ Int($0.value) }) { return length }
+        return framing == .request ? 0 : nil
+    }
+
+    /// Decodes a complete chunked body at the start of `bytes`; nil until it is complete.
+    static func dechunk(_ bytes: [UInt8]) -> (body: [UInt8], used: Int)? {
+        var body: [UInt8] = []
+        var i = 0
+        while true {
+            guard let lineEnd = find([13, 10], in: bytes, from: i) else { return nil }
+            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            i = lineEnd + 2
+            if size == 0 {
+                guard let trailerEnd = find([13, 10, 13, 10], in: bytes, from: i - 2) else { return nil }
+                return (body, trailerEnd + 4)
+            }
+            guard bytes.count >= i + size + 2 else { return nil }
+            body += bytes[i..<i + size]
+            i += size + 2
+        }
+    }
+
+    static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        var i = start
+        while i + needle.count <= bytes.count {
+            if bytes[i] == needle[0], bytes[i..<i + needle.count].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,96 @@
+import Tape
+import WireKit
+
+/// One direction of a WebSocket connection, from captured bytes to messages as the application
+/// sees them: frames unmasked, fragments joined, permessage-deflate inflated (one window per
+/// direction, kept across messages unless the handshake said no_context_takeover).
+struct WebSocketFrameParser {
+    enum Output: Hashable {
+        case message(opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool, time: UInt64)
+        case close(code: Int?, reason: String, time: UInt64)
+        case error(String)
+    }
+
+    private var buffer: [UInt8] = []
+    private var fragments: (opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool, time: UInt64)?
+    private let inflater: StreamingInflater?
+    private let contextTakeover: Bool
+    private var failed = false
+
+    /// `deflate`: permessage-deflate was negotiated; `contextTakeover`: this direction's sender
+    /// keeps its window.
+    init(deflate: Bool, contextTakeover: Bool) {
+        inflater = deflate ? StreamingInflater() : nil
+        self.contextTakeover = contextTakeover
+    }
+
+    mutating func feed(_ bytes: [UInt8], time: UInt64) -> [Output] {
+        guard !failed else { return [] }
+        buffer += bytes
+        var out: [Output] = []
+        var start = 0
+        while let frame = Self.frame(in: buffer, at: start) {
+            start = frame.end
+            let opcode = buffer[frame.headerStart] & 0x0F
+            let fin = buffer[frame.headerStart] & 0x80 != 0
+            let rsv1 = buffer[frame.headerStart] & 0x40 != 0
+            var payload = Array(buffer[frame.payloadStart..<frame.end])
+            if let key = frame.mask {
+                for i in payload.indices { payload[i] ^= key[i & 3] }
+            }
+            switch opcode {
+            case 0:
+                guard fragments != nil else { out.append(.error("a continuation frame without a message")); failed = true; return out }
+                fragments!.payload += payload
+            case 8:
+                let code = payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil
+                out.append(.close(code: code, reason: payload.count > 2 ? String(decoding: payload[2...], as: UTF8.self) : "", time: time))
+                continue
+            case 9, 10:
+                out.append(.message(opcode: opcode == 9 ? .ping : .pong, payload: payload, compressed: false, time: time))
+                continue
+            default:
+                guard let kind = WebSocketOpcode(rawValue: opcode) else { continue }
+                fragments = (kind, payload, rsv1, time)
+            }
+            guard fin, let message = fragments else { continue }
+            fragments = nil
+            var data = message.payload
+            if message.compressed, let inflater {
+                do {
+                    data = try inflater.inflate(data)
+                    if !contextTakeover { inflater.reset() }
+                } catch {
+                    out.append(.error("permessage-deflate: \(error)"))
+                }
+            }
+            out.append(.message(opcode: message.opcode, payload: data, compressed: message.compressed, time: message.time))
+        }
+        buffer.removeFirst(start)
+        return out
+    }
+
+    /// The frame starting at `start` when it is complete: where its payload starts and ends.
+    private static func frame(in bytes: [UInt8], at start: Int) -> (headerStart: Int, payloadStart: Int, end: Int, mask: [UInt8]?)? {
+        guard bytes.count >= start + 2 else { return nil }
+        var length = Int(bytes[start + 1] & 0x7F)
+        var i = start + 2
+        if length == 126 {
+            guard bytes.count >= i + 2 else { return nil }
+            length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+            i += 2
+        } else if length == 127 {
+            guard bytes.count >= i + 8 else { return nil }
+            length = bytes[i..<i + 8].reduce(0) { $0 << 8 | Int($1) }
+            i += 8
+        }
+        var mask: [UInt8]?
+        if bytes[start + 1] & 0x80 != 0 {
+            guard bytes.count >= i + 4 else { return nil }
+            mask = Array(bytes[i..<i + 4])
+            i += 4
+        }
+        guard length >= 0, bytes.count - i >= length else { return nil }
+        return (start, i, i + length, mask)
+    }
+}

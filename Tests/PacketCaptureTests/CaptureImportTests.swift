@@ -1,0 +1,156 @@
+import Foundation
+import PacketCapture
+import Tape
+import Testing
+import WireKit
+
+let fixtures = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures")
+
+/// A capture of a tape's traffic as it would have crossed the wire in clear text: each
+/// connection's bytes (HTTP/1.1, WebSocket frames — client frames masked, server frames
+/// optionally permessage-deflate), cut into segments and written in the tape's time order.
+struct WireCapture {
+    var writer = PcapWriter()
+    var sequences: [Int: (client: UInt32, server: UInt32)] = [:]
+    let deflate: Bool
+    let deflater = StreamingDeflater()
+
+    init(tape records: [TapeRecord], deflate: Bool, segmentSize: Int = 1400) {
+        self.deflate = deflate
+        for record in records {
+            switch record {
+            case .http(let e):
+                let target = Self.target(of: e.request.url)
+                var request = "\(e.request.method) \(target) HTTP/1.1\r\nHost: signing.example\r\n"
+                request += e.request.headers.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+                send(conn: e.conn ?? 1, fromClient: true, Array(request.utf8), time: e.timeMicros, size: segmentSize)
+                guard let r = e.response else { continue }
+                var response = "HTTP/1.1 \(r.status) \(r.reason ?? "OK")\r\n"
+                response += r.headers.filter { $0.name.lowercased() != "content-length" }.map { "\($0.name): \($0.value)\r\n" }.joined()
+                response += "Content-Length: \(r.body.count)\r\n\r\n"
+                send(conn: e.conn ?? 1, fromClient: false, Array(response.utf8) + r.body.bytes, time: e.timeMicros + 1000, size: segmentSize)
+            case .wsOpen(let o):
+                let target = Self.target(of: o.url)
+                var request = "GET \(target) HTTP/1.1\r\nHost: push.example\r\n"
+                request += o.requestHeaders.filter { $0.name.lowercased() != "host" }.map { "\($0.name): \($0.value)\r\n" }.joined() + "\r\n"
+                send(conn: o.conn, fromClient: true, Array(request.utf8), time: o.timeMicros, size: segmentSize)
+                guard let r = o.response else { continue }
+                var response = "HTTP/1.1 \(r.status) \(r.reason ?? "")\r\n" + r.headers.map { "\($0.name): \($0.value)\r\n" }.joined()
+                if deflate && r.status == 101 { response += "Sec-WebSocket-Extensions: permessage-deflate\r\n" }
+                send(conn: o.conn, fromClient: false, Array((response + "\r\n").utf8), time: o.timeMicros + 500, size: segmentSize)
+            case .wsMessage(let m):
+                let fromClient = m.direction == .send
+                var payload = m.payload.bytes
+                var first: UInt8 = 0x80 | m.opcode.rawValue
+                if deflate && !fromClient {
+                    payload = deflater.deflate(payload)
+                    first |= 0x40
+                }
+                send(conn: m.conn, fromClient: fromClient, frame(first, payload, masked: fromClient), time: m.timeMicros, size: segmentSize)
+            case .wsClose(let c):
+                guard c.by != .abnormal else { continue }
+                let code = c.code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? []
+                send(conn: c.conn, fromClient: c.by == .client, frame(0x88, code, masked: c.by == .client), time: c.timeMicros, size: segmentSize)
+            case .gap:
+                continue
+            }
+        }
+    }
+
+    /// Path and query of an absolute URL.
+    static func target(of url: String) -> String {
+        let rest = url[url.range(of: "://")!.upperBound...]
+        return String(rest[(rest.firstIndex(of: "/") ?? rest.endIndex)...])
+    }
+
+    private func frame(_ first: UInt8, _ payload: [UInt8], masked: Bool) -> [UInt8] {
+        webSocketFrame(first: first, payload: payload, masked: masked)
+    }
+
+    private mutating func send(conn: Int, fromClient: Bool, _ bytes: [UInt8], time: UInt64, size: Int) {
+        if sequences[conn] == nil {
+            sequences[conn] = (1000, 9000)
+            writer.segment(conn: conn, fromClient: true, sequence: 999, flags: 0x02, payload: [], time: time)
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let piece = Array(bytes[offset..<min(bytes.count, offset + size)])
+            let sequence = fromClient ? sequences[conn]!.client : sequences[conn]!.server
+            writer.segment(conn: conn, fromClient: fromClient, sequence: sequence, payload: piece, time: time)
+            if fromClient { sequences[conn]!.client &+= UInt32(piece.count) } else { sequences[conn]!.server &+= UInt32(piece.count) }
+            offset += size
+        }
+    }
+}
+
+func webSocketFrame(first: UInt8, payload: [UInt8], masked: Bool) -> [UInt8] {
+    var frame: [UInt8] = [first]
+    let maskBit: UInt8 = masked ? 0x80 : 0
+    switch payload.count {
+    case ..<126: frame.append(maskBit | UInt8(payload.count))
+    case ..<65536: frame += [maskBit | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+    default: frame += [maskBit | 127] + (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+    }
+    guard masked else { return frame + payload }
+    let key: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+    return frame + key + payload.enumerated().map { $1 ^ key[$0 % 4] }
+}
+
+func importCapture(_ writer: PcapWriter) throws -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
+    let path = temporaryCapture()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try writer.write(to: path)
+    let file = try PcapFile(path: path)
+    var importer = CaptureImporter()
+    while let packet = try file.next() { importer.add(packet, linkType: file.linkType) }
+    let records = importer.finish()
+    return (records, importer.summary)
+}
+
+@Suite struct CaptureImportTests {
+    let original: [TapeRecord]
+    init() throws {
+        original = try TapeReader(path: fixtures.appendingPathComponent("session-5min.tape").path).map { try $0.result.get() }
+    }
+
+    private func messages(_ records: [TapeRecord], _ direction: TapeDirection) -> [[UInt8]] {
+        records.compactMap { if case .wsMessage(let m) = $0, m.direction == direction { m.payload.bytes } else { nil } }
+    }
+
+    @Test(arguments: [false, true])
+    func aClearTextCaptureOfASessionGivesBackItsTraffic(deflate: Bool) throws {
+        let (records, summary) = try importCapture(WireCapture(tape: original, deflate: deflate).writer)
+        #expect(summary.connections == 2 && summary.exchanges == 1 && summary.webSocketSessions == 1)
+        #expect(summary.gaps == 0 && summary.unparsed == [])
+        #expect(messages(records, .recv) == messages(original, .recv), "every server message, inflated, in order")
+        #expect(messages(records, .send) == messages(original, .send))
+        let exchange = try #require(records.compactMap { if case .http(let e) = $0 { e } else { nil } }.first)
+        let recorded = try #require(original.compactMap { if case .http(let e) = $0 { e } else { nil } }.first)
+        #expect(exchange.response?.body == recorded.response?.body)
+        #expect(exchange.request.url.hasSuffix("/webcast/fetch?" + recorded.request.url.split(separator: "?", maxSplits: 1)[1]))
+        let open = records.compactMap { if case .wsOpen(let o) = $0 { o } else { nil } }.first
+        #expect(open?.response?.status == 101 && open?.subprotocol == "echo-protocol")
+        let close = records.compactMap { if case .wsClose(let c) = $0 { c } else { nil } }
+        #expect(close.count == 1 && close.first?.by == .client && close.first?.code == 1000)
+        #expect(records.filter { if case .wsMessage(let m) = $0 { m.compressed } else { false } }.count == (deflate ? messages(original, .recv).count : 0))
+    }
+
+    @Test func smallSegmentsAndTheirOrderDoNotMatter() throws {
+        var capture = WireCapture(tape: Array(original.prefix(40)), deflate: false, segmentSize: 97).writer
+        capture.packets.swapAt(5, 6)
+        capture.packets.insert(capture.packets[10], at: 12)   // a retransmission
+        let (records, summary) = try importCapture(capture)
+        #expect(summary.gaps == 0)
+        #expect(messages(records, .recv) == messages(Array(original.prefix(40)), .recv))
+    }
+
+    @Test func aTLSConnectionIsListedAndSkipped() throws {
+        var capture = PcapWriter()
+        capture.segment(fromClient: true, sequence: 1, payload: [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])
+        let (records, summary) = try importCapture(capture)
+        #expect(records.isEmpty)
+        #expect(summary.skippedTLS.count == 1)
+    }
+}
