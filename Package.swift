@@ -129,7 +129,7 @@ let package = Package(
             name: "RecordingProxyTests",
             dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto", "WireKit"]
         ),
-        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "Tape", "WireKit", "MockServers", "TapeClient"]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",

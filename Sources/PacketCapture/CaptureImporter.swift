@@ -220,3 +220,20 @@ private struct Connection {
         return response
     }
 }
+
+extension CaptureImporter {
+    /// Imports the pcap or pcapng file at `path`. A read error part-way (a truncated file) ends
+    /// the import with what was read so far and is returned beside the records.
+    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20) throws -> (records: [TapeRecord], summary: Summary, readError: CaptureError?) {
+        let file = try PcapFile(path: path)
+        var importer = CaptureImporter(bufferLimit: bufferLimit)
+        var readError: CaptureError?
+        do {
+            while let packet = try file.next() { importer.add(packet, linkType: file.linkType) }
+        } catch let error as CaptureError {
+            readError = CaptureError(description: "\(path): \(error.description)")
+        }
+        let records = importer.finish()
+        return (records, importer.summary, readError)
+    }
+}
