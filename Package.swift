@@ -16,7 +16,7 @@ let package = Package(
         .library(name: "TapeClient", targets: ["TapeClient"]),
         .library(name: "LiveTapeTesting", targets: ["LiveTapeTesting"]),
         .library(name: "RecordingProxy", targets: ["RecordingProxy"]),
-        .library(name: "PacketCapture", targets: ["PacketCapture"]),
+        .library(name: "Capture", targets: ["Capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "JSONKit"),
         .target(name: "Tape", dependencies: ["JSONKit"]),
         .target(name: "Transcript", dependencies: ["JSONKit"]),
+        .target(name: "Capture", dependencies: ["CPcap", "Tape", "JSONKit", "WireKit"]),
         .target(
             name: "WebcastDecoder",
             dependencies: [
@@ -83,7 +84,6 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
-        .target(name: "PacketCapture", dependencies: ["CPcap", "Tape", "WireKit"]),
         .target(
             name: "RecordingProxy",
             dependencies: [
@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Capture", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -129,11 +129,11 @@ let package = Package(
             name: "RecordingProxyTests",
             dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto", "WireKit"]
         ),
-        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "Tape", "WireKit", "MockServers", "TapeClient"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Tape", "WireKit", "MockServers", "TapeClient"]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",
-            dependencies: ["livetape", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["livetape", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", "WebcastDecoder", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ]
 )

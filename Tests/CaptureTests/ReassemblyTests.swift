@@ -1,5 +1,5 @@
 import Foundation
-import PacketCapture
+import Capture
 import Testing
 
 func temporaryCapture() -> String {

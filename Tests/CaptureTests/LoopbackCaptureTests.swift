@@ -1,6 +1,6 @@
 import Foundation
 import MockServers
-import PacketCapture
+import Capture
 import Tape
 import TapeClient
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import PacketCapture
+import Capture
 
 /// Writes classic pcap files of Ethernet/IPv4/TCP packets, for crafted captures.
 struct PcapWriter {

@@ -1,0 +1,222 @@
+import Foundation
+import JSONKit
+import Tape
+import Testing
+import Transcript
+import WebcastDecoder
+
+@Suite struct ImportCommandTests {
+    /// 2026-11-29T20:00:00Z, where the fixtures' sessions start.
+    private static let epoch: Int64 = 1_795_982_400
+
+    /// `t_us` after `epoch` as DevTools writes `startedDateTime` (here to the microsecond).
+    private func date(_ micros: UInt64) -> JSONValue {
+        let seconds = TapeHeader.timestamp(Date(timeIntervalSince1970: TimeInterval(Self.epoch + Int64(micros / 1_000_000))))
+        let fraction = String(micros % 1_000_000)
+        return .string(String(seconds.dropLast()) + "." + String(repeating: "0", count: 6 - fraction.count) + fraction + "Z")
+    }
+
+    private func headers(_ headers: [HTTPHeader]) -> JSONValue {
+        .array(headers.map { ["name": .string($0.name), "value": .string($0.value)] })
+    }
+
+    private func content(_ body: Body) -> JSONValue {
+        if let text = body.text { return ["size": .int(Int64(body.count)), "text": .string(text)] }
+        return ["size": .int(Int64(body.count)), "text": .string(body.data.base64EncodedString()), "encoding": "base64"]
+    }
+
+    private func response(_ response: HTTPResponse?, error: String?) -> JSONValue {
+        guard let response else { return ["status": 0, "statusText": "", "headers": [], "_error": .string(error ?? "")] }
+        return ["status": .int(Int64(response.status)), "statusText": .string(response.reason ?? ""),
+                "headers": headers(response.headers), "content": content(response.body)]
+    }
+
+    /// A HAR as Chrome saves the session of `records`: an entry per exchange, one per WebSocket
+    /// with its messages (and its close frame, unless the close was abnormal) in `_webSocketMessages`.
+    private func har(of records: [TapeRecord]) -> [JSONValue] {
+        var frames: [Int: [JSONValue]] = [:], ends: [Int: UInt64] = [:]
+        func frame(_ conn: Int, _ direction: TapeDirection, _ micros: UInt64, _ opcode: UInt8, _ data: String) {
+            frames[conn, default: []].append(["type": direction == .send ? "send" : "receive", "time": .double(Double(Self.epoch) + Double(micros) / 1e6),
+                                              "opcode": .int(Int64(opcode)), "data": .string(data)])
+        }
+        for record in records {
+            switch record {
+            case .wsMessage(let m):
+                frame(m.conn, m.direction, m.timeMicros, m.opcode.rawValue, m.opcode == .text ? m.payload.text! : m.payload.data.base64EncodedString())
+            case .wsClose(let c) where c.by == .abnormal:
+                ends[c.conn] = c.timeMicros
+            case .wsClose(let c):
+                let payload = c.code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] + Array(c.reason.utf8) } ?? []
+                frame(c.conn, c.by == .client ? .send : .recv, c.timeMicros, 8, Data(payload).base64EncodedString())
+            case .http, .wsOpen: break
+            case .gap: Issue.record("a HAR cannot hold a gap")
+            }
+        }
+        return records.compactMap { record -> JSONValue? in
+            switch record {
+            case .http(let e):
+                var request: [(String, JSONValue)] = [("method", .string(e.request.method)), ("url", .string(e.request.url)), ("headers", headers(e.request.headers))]
+                if !e.request.body.isEmpty { request.append(("postData", content(e.request.body))) }
+                return ["startedDateTime": date(e.timeMicros), "time": .double(Double(e.durationMicros ?? 0) / 1000),
+                        "request": .object(request), "response": response(e.response, error: e.error)]
+            case .wsOpen(let o):
+                return ["startedDateTime": date(o.timeMicros), "time": .double(Double((ends[o.conn] ?? o.timeMicros) - o.timeMicros) / 1000),
+                        "_resourceType": "websocket",
+                        "request": ["method": "GET", "url": .string(o.url), "headers": headers(o.requestHeaders)],
+                        "response": response(o.response, error: o.error), "_webSocketMessages": .array(frames[o.conn] ?? [])]
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// An entry for a GET of `url` answered with a binary body.
+    private func get(_ url: String, at date: JSONValue, base64 body: JSONValue) -> JSONValue {
+        ["startedDateTime": date, "time": 3, "request": ["method": "GET", "url": .string(url), "headers": []],
+         "response": ["status": 200, "statusText": "OK", "headers": [], "content": ["size": 3, "text": body, "encoding": "base64"]]]
+    }
+
+    private func write(entries: [JSONValue], to url: URL) throws {
+        try Data(CanonicalJSON.encode(["log": ["version": "1.2", "creator": ["name": "test", "version": "1"], "entries": .array(entries)]])).write(to: url)
+    }
+
+    private func records(ofTape path: String) throws -> (TapeHeader, [TapeRecord]) {
+        let reader = try TapeReader(path: path)
+        return (reader.header, try reader.map { try $0.result.get() })
+    }
+
+    /// A fixture's session saved as a HAR and imported decodes to the fixture's events golden,
+    /// every message crossing in order and byte for byte.
+    @Test(arguments: ["session-5min", "handshake-rejected", "corrupt-messages", "compress-none"])
+    func anImportedHARDecodesLikeTheOriginalTape(name: String) throws {
+        let (_, original) = try records(ofTape: CLI.root.appendingPathComponent("Fixtures/\(name).tape").path)
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("\(name).har"), output = directory.appendingPathComponent("out.tape").path
+        try write(entries: har(of: original), to: input)
+
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 0, "\(run.stderr)")
+        let messages = original.filter { $0.kind == "ws_message" }.count
+        #expect(run.stderr.contains("2 entries → 1 exchange, 1 WebSocket connection, \(messages) message\(messages == 1 ? "" : "s"); 0 skipped"), "\(run.stderr)")
+
+        let (header, imported) = try records(ofTape: output)
+        #expect(imported == original, "nothing the tape holds is lost on the way through a HAR")
+        #expect(header.source == TapeSource(kind: "har", detail: "\(name).har"))
+        #expect(header.redacted.isEmpty, "the fixture holds placeholders only")
+        func payloads(_ records: [TapeRecord], _ direction: TapeDirection) -> [Body] {
+            records.compactMap { if case .wsMessage(let m) = $0, m.direction == direction { m.payload } else { nil } }
+        }
+        #expect(payloads(imported, .recv) == payloads(original, .recv))
+        #expect(payloads(imported, .send) == payloads(original, .send))
+
+        var transcriber = TapeTranscriber(view: .events)
+        var lines = CanonicalJSON.encode(transcriber.header) + [0x0A]
+        for entry in try TapeReader(path: output) {
+            for line in transcriber.records(for: entry) { lines += CanonicalJSON.encode(line) + [0x0A] }
+        }
+        let transcript = directory.appendingPathComponent("events.jsonl").path
+        try Data(lines).write(to: URL(fileURLWithPath: transcript))
+        let report = try TranscriptDiff.diff(expected: CLI.root.appendingPathComponent("Fixtures/\(name).events.golden.jsonl").path, actual: transcript,
+                                             options: DiffOptions(ignore: IgnoreRules(["*.t_us"])))
+        #expect(report.changes.isEmpty, "\(name): \(report.changes.prefix(3).map(\.title))")
+        #expect(report.summary.compared > 0)
+    }
+
+    @Test func aBrokenEntryIsNamedAndTheRestImported() throws {
+        let (_, original) = try records(ofTape: CLI.root.appendingPathComponent("Fixtures/compress-none.tape").path)
+        let broken = get("https://tiktok.eulerstream.com/webcast/rate_limits", at: "2026-11-29T20:00:01.000Z", base64: "not base64!")
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("broken.har"), output = directory.appendingPathComponent("out.tape").path
+        try write(entries: har(of: original) + [broken], to: input)
+
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("\(input.path): entries[2].response.content.text: invalid base64"), "\(run.stderr)")
+        #expect(run.stderr.contains("3 entries → 1 exchange, 1 WebSocket connection, 194 messages; 1 skipped (named above)"), "\(run.stderr)")
+        #expect(try records(ofTape: output).1 == original)
+    }
+
+    @Test func responsesSavedWithoutContentAreCounted() throws {
+        let sanitized: JSONValue = [
+            "startedDateTime": "2026-11-29T20:00:00.000Z", "time": 3,
+            "request": ["method": "GET", "url": "https://tiktok.eulerstream.com/webcast/fetch?room_id=7", "headers": []],
+            "response": ["status": 200, "statusText": "OK", "headers": [], "content": ["size": 4482, "mimeType": "application/x-protobuf"]],
+        ]
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("sanitized.har"), output = directory.appendingPathComponent("out.tape").path
+        try write(entries: [sanitized], to: input)
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("\(input.path): 1 response without content in the HAR, imported with empty bodies"), "\(run.stderr)")
+        guard case .http(let exchange)? = try records(ofTape: output).1.first else { Issue.record("no exchange"); return }
+        #expect(exchange.response?.status == 200 && exchange.response?.body == .empty)
+    }
+
+    @Test func malformedJSONIsNamedByItsByteOffset() throws {
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("bad.har"), output = directory.appendingPathComponent("out.tape").path
+        try Data(#"{"log": {"entries": [}]}}"#.utf8).write(to: input)
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(input.path): not valid JSON: unexpected '}', expected a value at byte 21"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+
+        try Data(#"{"log": {"pages": []}}"#.utf8).write(to: input)
+        let notHAR = try CLI.run(["import", input.path, "-o", output])
+        #expect(notHAR.status == 2)
+        #expect(notHAR.stderr.contains("not a HAR file: no log.entries array"), "\(notHAR.stderr)")
+    }
+
+    @Test(arguments: [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D], [0x0A, 0x0D, 0x0D, 0x0A]] as [[UInt8]])
+    func pcapAndPcapngAreNotImportedYet(magic: [UInt8]) throws {
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("capture.pcap"), output = directory.appendingPathComponent("out.tape").path
+        try Data(magic + [UInt8](repeating: 0, count: 28)).write(to: input)
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("pcap/pcapng import: not supported yet"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func secretsDoNotReachTheTape() throws {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        func secret() -> String { String((0..<24).map { _ in alphabet.randomElement()! }) }
+        let apiKey = secret(), session = secret()
+        let entry: JSONValue = [
+            // Firefox writes the local time with its offset: this is 20:00:00.250Z.
+            "startedDateTime": "2026-11-29T21:00:00.250+01:00", "time": .double(12.5),
+            "request": ["method": "POST", "url": "https://tiktok.eulerstream.com/webcast/sign_url?client=ttlive-python",
+                        "headers": [["name": "x-api-key", "value": .string(apiKey)], ["name": "Cookie", "value": .string("sessionid=\(session); tt-target-idc=useast1a")]],
+                        "cookies": [["name": "sessionid", "value": .string(session)]],
+                        "postData": ["mimeType": "application/json", "text": #"{"url":"https://www.tiktok.com/@bob/live"}"#]],
+            "response": ["status": 200, "statusText": "OK", "headers": [["name": "Content-Type", "value": "application/json"]],
+                         "content": ["size": 2, "mimeType": "application/json", "text": "{}"]],
+        ]
+        let image = get("https://p16-sign-va.tiktokcdn.com/avatar.webp", at: "2026-11-29T20:00:00.000Z", base64: "AAEC")
+        let directory = try CLI.temporaryDirectory()
+        let input = directory.appendingPathComponent("secret.har"), output = directory.appendingPathComponent("out.tape").path
+        try write(entries: [entry, image], to: input)
+
+        let run = try CLI.run(["import", input.path, "-o", output])
+        #expect(run.status == 0, "\(run.stderr)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        for value in [apiKey, session] { #expect(bytes.range(of: Data(value.utf8)) == nil, "\(value) is in the tape") }
+
+        let (header, imported) = try records(ofTape: output)
+        #expect(header.redacted == ["x-api-key", "cookie:sessionid"])
+        #expect(header.created == "2026-11-29T20:00:00Z")
+        guard case .http(let image)? = imported.first, case .http(let sign)? = imported.last, imported.count == 2 else {
+            Issue.record("expected two exchanges, got \(imported.map(\.kind))")
+            return
+        }
+        #expect(image.response?.body == Body([0, 1, 2]))
+        #expect(sign.timeMicros == 250_000 && sign.durationMicros == 12_500)
+        #expect(sign.request.headers == [HTTPHeader("x-api-key", "<redacted:x-api-key:1>"), HTTPHeader("Cookie", "sessionid=<redacted:sessionid:1>; tt-target-idc=useast1a")])
+        #expect(sign.request.body.text == #"{"url":"https://www.tiktok.com/@bob/live"}"#)
+
+        let signingOnly = try CLI.run(["import", input.path, "-o", output, "--only-signing"])
+        #expect(signingOnly.status == 0)
+        #expect(signingOnly.stderr.contains("2 entries → 1 exchange, 0 WebSocket connections, 0 messages; 1 left out by --only-signing; 0 skipped"), "\(signingOnly.stderr)")
+        #expect(try records(ofTape: output).1.map(\.kind) == ["http"])
+    }
+}
