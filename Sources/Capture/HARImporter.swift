@@ -105,7 +105,7 @@ public enum HARImporter {
         let url = try urlNode.string()
         let status = try response.required("status").integer()
         let isWebSocket = entry["_resourceType"]?.value.stringValue == "websocket" || status == 101 || entry["_webSocketMessages"] != nil
-        if onlySigning && !isWebSocket && !signingPaths.contains(path(of: url)) { return nil }
+        if onlySigning && !isWebSocket && !isSigning(url) { return nil }
 
         let start = try entry.required("startedDateTime").date()
         let headers = try request["headers"]?.headers() ?? []
@@ -180,6 +180,11 @@ public enum HARImporter {
     private static func decodeBase64(_ text: String, at node: Node) throws(HARProblem) -> Body {
         guard let data = Data(base64Encoded: text) else { throw node.problem("invalid base64") }
         return Body(data)
+    }
+
+    /// Whether `url` is one of the signing service's endpoints (`signingPaths`).
+    public static func isSigning(_ url: String) -> Bool {
+        signingPaths.contains(path(of: url))
     }
 
     /// The path of `url` without a trailing slash (`/webcast/im/fetch/` → `/webcast/im/fetch`).

@@ -6,30 +6,37 @@ import Tape
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a capture made elsewhere (a browser's HAR export) into a tape.",
+        abstract: "Import a capture made elsewhere (pcap, pcapng, or a browser's HAR export) into a tape.",
         discussion: """
-            The file's kind is told by its content. A HAR (DevTools > Network > "Save all as HAR \
+            The file's kind is told by its content. A pcap or pcapng file (read with libpcap; \
+            Ethernet, Linux cooked SLL/SLL2, loopback/NULL and raw IP links, IPv4 and IPv6): TCP \
+            connections are reassembled (reordered, retransmitted and overlapping segments, \
+            sequence wrap-around, captures without the SYN), and their HTTP/1.1 exchanges and \
+            WebSocket sessions (unmasked, fragments joined, permessage-deflate inflated) become \
+            records; bytes the capture missed become gap records, never spliced data; TLS \
+            connections are listed and skipped. A HAR (DevTools > Network > "Save all as HAR \
             with content"): every HTTP entry becomes an exchange, every WebSocket entry (Chrome's \
             _webSocketMessages) a connection with its messages, in time order; t_us counts from \
             the earliest timestamp in the file. A connection whose close frame the HAR does not \
-            hold is closed "abnormal". Mapping rules: docs/import.md. pcap and pcapng files are \
-            recognised but not imported yet.
+            hold is closed "abnormal". Mapping rules: docs/import.md.
 
             Secrets are redacted as by livetape redact (--keep and --redact adjust the list); the \
             header's "redacted" list names those found. A summary goes to standard error.
 
             Examples:
+              livetape import capture.pcapng -o session.tape
               livetape import session.har -o session.tape
               livetape import session.har -o signing.tape --only-signing
 
-            Exit codes: 0 tape written; 1 tape written without the entries that could not be \
-            imported (each named on standard error, e.g. entries[17].request.url); 2 the input is \
-            not a HAR (malformed JSON is named with its byte offset), a pcap or pcapng file, or \
-            the tape could not be written; 64 invalid arguments.
+            Exit codes: 0 tape written; 1 tape written without what could not be imported (HAR \
+            entries named on standard error, e.g. entries[17].request.url; capture gaps, \
+            connections that could not be parsed, a capture file cut short); 2 the input is none \
+            of these (malformed JSON is named with its byte offset) or the tape could not be \
+            written; 64 invalid arguments.
             """
     )
 
-    @Argument(help: ArgumentHelp("The capture to import.", valueName: "session.har"))
+    @Argument(help: ArgumentHelp("The capture to import.", valueName: "capture.pcap|session.har"))
     var input: String
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the tape to this file.", valueName: "out.tape"))
@@ -43,13 +50,20 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let imported: HARImport
         do {
-            guard let data = FileManager.default.contents(atPath: input) else { throw CLIError.unreadable("cannot read file") }
-            let bytes = [UInt8](data)
-            switch CaptureFileKind(detecting: bytes) {
-            case .har?: imported = try HARImporter.read(bytes, onlySigning: onlySigning)
-            case .pcap?, .pcapng?: throw CLIError.unreadable("pcap/pcapng import: not supported yet")
-            case nil: throw CLIError.unreadable("not a HAR file (a JSON object with log.entries), nor pcap or pcapng")
+            guard let file = FileHandle(forReadingAtPath: input) else { throw CLIError.unreadable("cannot read file") }
+            let start = [UInt8](file.readData(ofLength: 4096))
+            try? file.close()
+            switch CaptureFileKind(detecting: start) {
+            case .har?:
+                guard let data = FileManager.default.contents(atPath: input) else { throw CLIError.unreadable("cannot read file") }
+                imported = try HARImporter.read([UInt8](data), onlySigning: onlySigning)
+            case .pcap?, .pcapng?:
+                return try importCapture()
+            case nil:
+                throw CLIError.unreadable("not a pcap, pcapng or HAR file (a JSON object with log.entries)")
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             printError("\(input): \(error)")
             throw ExitCode(ExitCodes.unreadable)
@@ -80,5 +94,36 @@ struct ImportCommand: ParsableCommand {
             printError("\(input): \(count(imported.responsesWithoutContent, "response")) without content in the HAR, imported with empty bodies (save the HAR \"with content\")")
         }
         if !imported.problems.isEmpty { throw ExitCode(ExitCodes.findings) }
+    }
+
+    /// A pcap or pcapng file: reassembled, parsed, redacted, written.
+    private func importCapture() throws {
+        let result: (records: [TapeRecord], summary: CaptureImporter.Summary, readError: CaptureError?)
+        do {
+            result = try CaptureImporter.importFile(input)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        var redactor = secrets.redactor
+        let records = result.records.map { redactor.redact($0) }
+            .filter { record in !onlySigning || { if case .http(let e) = record { HARImporter.isSigning(e.request.url) } else { true } }() }
+        do {
+            let header = TapeHeader(created: Date(), source: TapeSource(kind: "pcap", detail: URL(fileURLWithPath: input).lastPathComponent),
+                                    redacted: redactor.redacted)
+            let writer = try TapeWriter(path: output, header: header)
+            for record in records { try writer.append(record) }
+            try writer.close()
+        } catch {
+            printError(error.description)
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        let s = result.summary
+        printError("\(input): \(s.packets) packets, \(s.connections) TCP connections → \(s.exchanges) exchanges, \(s.webSocketSessions) WebSocket sessions, "
+                   + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
+        for tls in s.skippedTLS { printError("\(input): TLS \(tls) skipped (encrypted)") }
+        for problem in s.unparsed { printError("\(input): \(problem)") }
+        if let readError = result.readError { printError("\(readError) (the tape holds what came before)") }
+        if s.gaps > 0 || !s.unparsed.isEmpty || result.readError != nil { throw ExitCode(ExitCodes.findings) }
     }
 }

@@ -10,7 +10,7 @@ func withLoopbackCapture(ports: [Int], _ body: () async throws -> Void) async th
     let path = temporaryCapture()
     let tcpdump = Process()
     tcpdump.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
-    tcpdump.arguments = ["-i", "lo", "-U", "-s", "0", "-w", path] + ports.map { "tcp port \($0)" }.joined(separator: " or ").split(separator: " ").map(String.init)
+    tcpdump.arguments = ["-i", "lo", "-U", "-B", "32768", "-s", "0", "-w", path] + ports.map { "tcp port \($0)" }.joined(separator: " or ").split(separator: " ").map(String.init)
     tcpdump.standardOutput = FileHandle.nullDevice
     tcpdump.standardError = FileHandle.nullDevice
     try tcpdump.run()
@@ -20,8 +20,10 @@ func withLoopbackCapture(ports: [Int], _ body: () async throws -> Void) async th
     }
     try await body()
     try await Task.sleep(for: .milliseconds(300))
+    // tcpdump may only notice a signal with its next packet; with -U every packet is already
+    // in the file, so a kill loses nothing.
     kill(tcpdump.processIdentifier, SIGTERM)
-    for _ in 0..<200 where tcpdump.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+    for _ in 0..<40 where tcpdump.isRunning { try await Task.sleep(for: .milliseconds(25)) }
     if tcpdump.isRunning { kill(tcpdump.processIdentifier, SIGKILL) }
     return path
 }
@@ -40,7 +42,7 @@ func withLoopbackCapture(ports: [Int], _ body: () async throws -> Void) async th
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let (records, summary, readError) = try CaptureImporter.importFile(capture)
         #expect(readError == nil)
-        #expect(summary.gaps == 0 && summary.unparsed == [] && summary.webSocketSessions == 1 && summary.exchanges == 1)
+        #expect(summary.gaps == 0 && summary.unparsed == [] && summary.webSocketSessions == 1 && summary.exchanges == 1, "\(summary)")
         let received = records.compactMap { if case .wsMessage(let m) = $0, m.direction == .recv { m.payload.bytes } else { nil } }
         #expect(received == tape.sessions[0].serverMessages.map(\.payload))
         let sent = records.compactMap { if case .wsMessage(let m) = $0, m.direction == .send { m.payload.bytes } else { nil } }

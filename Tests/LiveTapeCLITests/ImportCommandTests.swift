@@ -168,14 +168,46 @@ import WebcastDecoder
     }
 
     @Test(arguments: [[0xD4, 0xC3, 0xB2, 0xA1], [0xA1, 0xB2, 0x3C, 0x4D], [0x0A, 0x0D, 0x0D, 0x0A]] as [[UInt8]])
-    func pcapAndPcapngAreNotImportedYet(magic: [UInt8]) throws {
+    func aBrokenPcapOrPcapngIsUnreadable(magic: [UInt8]) throws {
         let directory = try CLI.temporaryDirectory()
         let input = directory.appendingPathComponent("capture.pcap"), output = directory.appendingPathComponent("out.tape").path
         try Data(magic + [UInt8](repeating: 0, count: 28)).write(to: input)
         let run = try CLI.run(["import", input.path, "-o", output])
         #expect(run.status == 2)
-        #expect(run.stderr.contains("pcap/pcapng import: not supported yet"), "\(run.stderr)")
+        #expect(run.stderr.contains(input.path), "the error names the file: \(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// A tcpdump capture of a client talking to `livetape serve` on loopback imports to a tape
+    /// holding that exchange, with its secret redacted.
+    @Test func aLoopbackCaptureImports() throws {
+        let directory = try CLI.temporaryDirectory()
+        let capture = directory.appendingPathComponent("lo.pcap").path, output = directory.appendingPathComponent("out.tape").path
+        let serve = try ServeProcess(["Fixtures/compress-none.tape"])
+        defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
+        let tcpdump = Process()
+        tcpdump.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
+        tcpdump.arguments = ["-i", "lo", "-U", "-B", "32768", "-w", capture, "tcp", "port", String(serve.port("sign_url"))]
+        tcpdump.standardOutput = FileHandle.nullDevice
+        tcpdump.standardError = FileHandle.nullDevice
+        try tcpdump.run()
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: capture) { usleep(25_000) }
+        usleep(200_000)
+        let answer = try httpGet(port: serve.port("sign_url"), "/webcast/room_id?uniqueId=someone&msToken=SECRET123")
+        #expect(answer.status == "HTTP/1.1 200 OK")
+        usleep(300_000)
+        kill(tcpdump.processIdentifier, SIGTERM)   // with -U every packet is in the file already
+        for _ in 0..<40 where tcpdump.isRunning { usleep(25_000) }
+        if tcpdump.isRunning { kill(tcpdump.processIdentifier, SIGKILL) }
+        let run = try CLI.run(["import", capture, "-o", output])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("1 exchanges"), "\(run.stderr)")
+        let records = try TapeReader(path: output).map { try $0.result.get() }
+        guard case .http(let exchange)? = records.first else { throw TestFailure("no exchange in \(records)") }
+        #expect(exchange.request.url.contains("/webcast/room_id?uniqueId=someone&msToken=<redacted:mstoken:1>"))
+        #expect(exchange.response?.status == 200)
+        #expect(exchange.response?.body.text?.contains("7441523998651237126") == true)
+        #expect(try String(contentsOfFile: output, encoding: .utf8).contains("SECRET123") == false)
     }
 
     @Test func secretsDoNotReachTheTape() throws {
