@@ -10,6 +10,13 @@ public struct CapturedPacket: Sendable {
     public var wireLength: Int
     /// 1-based number of the packet in the capture.
     public var number: Int
+
+    public init(timeMicros: UInt64, data: [UInt8], wireLength: Int, number: Int) {
+        self.timeMicros = timeMicros
+        self.data = data
+        self.wireLength = wireLength
+        self.number = number
+    }
 }
 
 /// Why a capture cannot be read.
