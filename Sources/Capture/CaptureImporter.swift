@@ -48,6 +48,21 @@ public struct CaptureImporter {
         connections[key]!.add(segment, time: time, into: &records, summary: &summary)
     }
 
+    /// The records completed so far that are older than `horizon` (microseconds since the
+    /// capture's first packet), in time order; later ones wait, since a connection still open
+    /// may yet complete an earlier record. For writing a tape while capturing.
+    public mutating func drain(before horizon: UInt64) -> [TapeRecord] {
+        let (ready, waiting) = records.enumerated().sorted { ($0.element.timeMicros, $0.offset) < ($1.element.timeMicros, $1.offset) }
+            .map(\.element).partitioned { $0.timeMicros < horizon }
+        records = waiting
+        return ready
+    }
+
+    /// Microseconds since the capture's first packet, for `drain(before:)`.
+    public func elapsed(at timeMicros: UInt64) -> UInt64 {
+        timeMicros - min(timeMicros, start ?? timeMicros)
+    }
+
     /// Ends every connection and returns all records in time order.
     public mutating func finish() -> [TapeRecord] {
         for key in connections.keys.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) {
@@ -235,5 +250,14 @@ extension CaptureImporter {
         }
         let records = importer.finish()
         return (records, importer.summary, readError)
+    }
+}
+
+extension Array {
+    /// The elements that satisfy `predicate` and those that do not, each in order.
+    fileprivate func partitioned(_ predicate: (Element) -> Bool) -> ([Element], [Element]) {
+        var yes: [Element] = [], no: [Element] = []
+        for element in self { if predicate(element) { yes.append(element) } else { no.append(element) } }
+        return (yes, no)
     }
 }

@@ -1,4 +1,7 @@
 import CPcap
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One packet as libpcap read it.
 public struct CapturedPacket: Sendable {
@@ -60,6 +63,79 @@ public final class PcapFile {
             return nil
         default:
             throw CaptureError(description: "packet \(count + 1): \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+}
+
+/// A live capture on a network interface through libpcap, filtered with BPF.
+public final class LiveCapture: @unchecked Sendable {
+    /// The link-layer header type (`DLT_*`).
+    public let linkType: Int32
+    private let handle: OpaquePointer
+    private var count = 0
+
+    /// Opens `interface` in immediate mode with `filter` (BPF syntax). Throws a message that
+    /// says what is missing when the process may not capture (root or CAP_NET_RAW).
+    public init(interface: String, filter: String, snapshotLength: Int32 = 262_144) throws {
+        var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(interface, &errors) else {
+            throw CaptureError(description: "\(interface): \(String(cString: errors))")
+        }
+        pcap_set_snaplen(handle, snapshotLength)
+        pcap_set_immediate_mode(handle, 1)
+        pcap_set_timeout(handle, 100)
+        pcap_set_buffer_size(handle, 32 << 20)
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            if status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR_PROMISC_PERM_DENIED {
+                throw CaptureError(description: "\(interface): capturing needs root or the CAP_NET_RAW capability "
+                                   + "(e.g. sudo setcap cap_net_raw,cap_net_admin=eip $(command -v livetape)): \(message)")
+            }
+            throw CaptureError(description: "\(interface): \(message)")
+        }
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw CaptureError(description: "filter \"\(filter)\": \(message)")
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            let message = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw CaptureError(description: "filter \"\(filter)\": \(message)")
+        }
+        pcap_setnonblock(handle, 1, &errors)
+        self.handle = handle
+        linkType = pcap_datalink(handle)
+        descriptor = pcap_get_selectable_fd(handle)
+    }
+
+    private let descriptor: Int32
+
+    deinit { pcap_close(handle) }
+
+    /// The next packet, or nil when none arrived within 100 ms.
+    public func next() throws -> CapturedPacket? {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        switch pcap_next_ex(handle, &header, &data) {
+        case 1:
+            guard let header, let data else { return nil }
+            count += 1
+            let h = header.pointee
+            return CapturedPacket(
+                timeMicros: UInt64(max(0, h.ts.tv_sec)) * 1_000_000 + UInt64(max(0, h.ts.tv_usec)),
+                data: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen))),
+                wireLength: Int(h.len), number: count)
+        case 0:
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&ready, 1, 100)
+            return nil
+        default:
+            throw CaptureError(description: String(cString: pcap_geterr(handle)))
         }
     }
 }

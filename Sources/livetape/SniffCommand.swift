@@ -1,0 +1,113 @@
+import ArgumentParser
+import Capture
+import Foundation
+import JSONKit
+import Synchronization
+import Tape
+
+/// Set by SIGINT/SIGTERM while `sniff` captures.
+private let stopCapture = Atomic<Bool>(false)
+
+struct SniffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sniff",
+        abstract: "Capture live from a network interface into a tape (libpcap, BPF filter).",
+        discussion: """
+            Captures TCP on the interface, reassembles connections and writes their HTTP/1.1 exchanges and WebSocket sessions to the tape as they complete, exactly as `livetape import` does for a capture file (docs/import.md); secrets are redacted before anything is written. Needs root or the CAP_NET_RAW capability; without them it says so and exits 2.
+
+            On start it prints one JSON line on stdout, {"interface", "filter"}, once the capture is active. It runs until SIGINT or SIGTERM, or --duration; then it writes what is left and a summary to stderr.
+
+            Examples:
+              sudo livetape sniff -i eth0 --port 8080 --port 443 -o session.tape
+              livetape sniff -i lo --filter 'tcp port 40001' -o local.tape --duration 60
+
+            Exit codes: 0 the tape written; 1 written, but the capture missed bytes (gap records) or a connection could not be parsed; 2 no capture (permissions, no such interface, a bad filter) or the tape could not be written; 64 invalid arguments.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The interface to capture on.", valueName: "iface"))
+    var interface: String
+
+    @Option(help: ArgumentHelp("Capture TCP on this port (repeatable); without --port or --filter, all TCP.", valueName: "port"))
+    var port: [Int] = []
+
+    @Option(help: ArgumentHelp("A BPF filter instead of --port.", valueName: "expression"))
+    var filter: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The tape to write.", valueName: "out.tape"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @OptionGroup var secrets: RedactionOptions
+
+    func validate() throws {
+        if filter != nil && !port.isEmpty { throw ValidationError("give --port or --filter, not both") }
+        if let bad = port.first(where: { !(1...65535).contains($0) }) { throw ValidationError("ports are 1 to 65535, not \(bad)") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+    }
+
+    private var bpf: String {
+        filter ?? (port.isEmpty ? "tcp" : "tcp and (" + port.map { "port \($0)" }.joined(separator: " or ") + ")")
+    }
+
+    func run() throws {
+        let capture: LiveCapture
+        let writer: TapeWriter
+        do {
+            capture = try LiveCapture(interface: interface, filter: bpf)
+            writer = try TapeWriter(path: output, header: TapeHeader(
+                created: Date(), source: TapeSource(kind: "sniff", detail: "livetape sniff -i \(interface) \(bpf)"),
+                redacted: secrets.redactor.secrets.sorted()))
+        } catch let error as TapeError {
+            printError(error.description)
+            throw ExitCode(ExitCodes.unreadable)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        for signal in [SIGINT, SIGTERM] {
+            Foundation.signal(signal) { _ in stopCapture.store(true, ordering: .relaxed) }
+        }
+        let standardOutput = try LineOutput(path: nil)
+        standardOutput.write(["interface": .string(interface), "filter": .string(bpf)])
+        standardOutput.flush()
+
+        var importer = CaptureImporter()
+        var redactor = secrets.redactor
+        let started = Date()
+        var lastDrain = Date()
+        var failure: String?
+        func write(_ records: [TapeRecord]) throws {
+            for record in records { try writer.append(redactor.redact(record)) }
+        }
+        do {
+            while !stopCapture.load(ordering: .relaxed), duration.map({ Date().timeIntervalSince(started) < $0 }) ?? true {
+                if let packet = try capture.next() { importer.add(packet, linkType: capture.linkType) }
+                if Date().timeIntervalSince(lastDrain) > 0.5 {
+                    lastDrain = Date()
+                    // Records older than 5 s are final: write them as the capture goes.
+                    let now = UInt64(Date().timeIntervalSince1970 * 1_000_000)
+                    let horizon = importer.elapsed(at: now)
+                    try write(importer.drain(before: horizon > 5_000_000 ? horizon - 5_000_000 : 0))
+                }
+            }
+        } catch let error as CaptureError {
+            failure = error.description
+        }
+        do {
+            try write(importer.finish())
+            try writer.close()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        let s = importer.summary
+        printError("\(output): \(s.packets) packets, \(s.connections) TCP connections → \(s.exchanges) exchanges, \(s.webSocketSessions) WebSocket sessions, "
+                   + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
+        for problem in s.unparsed { printError(problem) }
+        if let failure { printError("the capture stopped: \(failure)") }
+        if s.gaps > 0 || !s.unparsed.isEmpty || failure != nil { throw ExitCode(ExitCodes.findings) }
+    }
+}
