@@ -6,10 +6,17 @@ Figures, all measured in this run, on loopback, from Fixtures/session-5min.tape:
     requests/s, p50, p99 and max latency, and the livetape/mitmdump ratio;
   - the push server at --speed max: 1, then N concurrent WebSocket clients, each reading all
     recorded server messages, checked in order and byte for byte against the tape, then closing
-    with 1000: frames/s delivered across clients and wall time.
+    with 1000: frames/s delivered across clients and wall time;
+  - the recording proxy: `livetape record --ws-upstream` in front of that push server, sessions of
+    one client through it alternating with direct ones (same checks): median frames/s both ways
+    and their ratio; p50 and p99 of ping round trips, sent one at a time after the replay, both
+    ways; the proxy's RSS after sessions 1, 10 and 50; the recorded tape decoded and its records
+    counted.
 
 Exit status: 0 measured, 1 a check failed (a non-2xx answer or socket error under load, a wrong
-body, a lost, extra, reordered or altered frame, a close other than 1000, a timeout).
+body, a lost, extra, reordered or altered frame, a close other than 1000, a pong that does not echo
+its ping, a recorded tape that does not decode or lacks records, livetape record not exiting 0,
+a timeout).
 """
 
 import argparse
@@ -18,11 +25,13 @@ import base64
 import collections
 import hashlib
 import json
+import math
 import os
 import re
 import select
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,6 +43,8 @@ from urllib.parse import urlsplit
 from mitmproxy import connection, http, io, version
 
 TAPE = "Fixtures/session-5min.tape"
+SERVE = ("serve", TAPE, "--speed", "max")
+RECORD_SESSIONS, RSS_AFTER, PING_SESSIONS, PINGS = 50, (1, 10, 50), 10, 200
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OPCODES = {"text": 1, "binary": 2}
 MS_PER_UNIT = {"us": 1e-3, "ms": 1, "s": 1e3}
@@ -164,14 +175,15 @@ def stop(process):
             process.wait()
 
 
-def start_livetape(stack, livetape, log):
-    process = start(stack, [livetape, "serve", TAPE, "--speed", "max"], log)
+def start_livetape(stack, log, livetape, command, *args):
+    """Starts `livetape COMMAND ARGS`; returns the process and the JSON line of URLs it prints."""
+    process = start(stack, [livetape, command, *args], log)
     if not select.select([process.stdout], [], [], 30)[0]:
-        raise Failure("livetape serve printed no URLs within 30 s")
+        raise Failure(f"livetape {command} printed no URLs within 30 s")
     line = process.stdout.readline()
     if not line:
-        raise Failure(f"livetape serve exited {process.wait()}")
-    return json.loads(line)
+        raise Failure(f"livetape {command} exited {process.wait()}")
+    return process, json.loads(line)
 
 
 def wait_listening(port, process, seconds=30):
@@ -206,10 +218,17 @@ def wrk(args, url):
     }
 
 
-async def push_client(port, path, expected):
-    """One WebSocket client: reads len(expected) messages, closes with 1000, reads the server's
-    close and EOF. Returns (messages received, index of the first one lost, extra or unlike the
-    tape or None, the server's close code or None)."""
+def client_frame(opcode, payload):
+    """A masked, final client frame with a payload of at most 125 bytes."""
+    mask = os.urandom(4)
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def push_client(port, path, expected, pings=0):
+    """One WebSocket client: reads len(expected) messages, then sends `pings` pings one at a time,
+    each after the previous pong, closes with 1000, reads the server's close and EOF. Returns
+    (messages received, index of the first one lost, extra or unlike the tape or None, the
+    server's close code or None, the ping round-trip times in seconds)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         key = base64.b64encode(os.urandom(16))
@@ -219,7 +238,7 @@ async def push_client(port, path, expected):
         accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
         if not head.startswith(b"HTTP/1.1 101") or accept not in head:
             raise Failure(f"push handshake refused: {head.splitlines()[0].decode(errors='replace')}")
-        buffer, received, bad, close_code = bytearray(), 0, None, None
+        buffer, received, bad, close_code, rtts, pinged = bytearray(), 0, None, None, [], 0.0
         while close_code is None:
             chunk = await reader.read(1 << 18)
             if not chunk:
@@ -239,36 +258,44 @@ async def push_client(port, path, expected):
                 if opcode == 8:
                     close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 0
                     break
-                if bad is None and (received >= len(expected) or not fin or (opcode, payload) != expected[received]):
-                    bad = received
-                received += 1
-                if received == len(expected):
-                    mask = os.urandom(4)
-                    writer.write(b"\x88\x82" + mask + bytes(a ^ b for a, b in zip((1000).to_bytes(2, "big"), mask)))
+                if opcode == 10:
+                    rtts.append(time.perf_counter() - pinged)
+                    if payload != b"%d" % len(rtts):
+                        raise Failure(f"pong {len(rtts)} does not echo its ping")
+                else:
+                    if bad is None and (received >= len(expected) or not fin or (opcode, payload) != expected[received]):
+                        bad = received
+                    received += 1
+                if received == len(expected) and len(rtts) < pings:
+                    pinged = time.perf_counter()
+                    writer.write(client_frame(9, b"%d" % (len(rtts) + 1)))
+                elif received == len(expected):
+                    writer.write(client_frame(8, (1000).to_bytes(2, "big")))
             del buffer[:pos]
         if close_code is not None and await reader.read(1):
             raise Failure("data after the server's close frame")
         if bad is None and received < len(expected):
             bad = received
-        return received, bad, close_code
+        return received, bad, close_code, rtts
     finally:
         writer.close()
 
 
-async def push_round(port, path, expected, clients, timeout):
+async def push_round(port, path, expected, clients, timeout, pings=0):
     cpu, start = time.process_time(), time.perf_counter()
     try:
-        results = await asyncio.wait_for(asyncio.gather(*(push_client(port, path, expected) for _ in range(clients))), timeout)
+        results = await asyncio.wait_for(asyncio.gather(*(push_client(port, path, expected, pings) for _ in range(clients))), timeout)
     except asyncio.TimeoutError:
         raise Failure(f"{clients} push clients not done after {timeout} s: frames lost or no close") from None
     return results, time.perf_counter() - start, time.process_time() - cpu
 
 
 def stderr_summary(log, since):
-    """Lines of `log` after byte `since`, grouped by their text with numbers as N."""
+    """Lines of `log` after byte `since`, grouped by their text with numbers as N and the
+    directory of `log` as $TMPDIR."""
     with open(log, "rb") as f:
         f.seek(since)
-        lines = f.read().decode(errors="replace").splitlines()
+        lines = f.read().decode(errors="replace").replace(os.path.dirname(log), "$TMPDIR").splitlines()
     counts = collections.Counter(re.sub(r"\d+", "N", line) for line in lines)
     return "".join(f"\n    {n} x {text}" for text, n in counts.most_common()) or " none"
 
@@ -280,7 +307,7 @@ def bench_signing(args, exchange, log):
 
     since = os.path.getsize(log)
     with ExitStack() as stack:
-        urls = start_livetape(stack, args.livetape, log)
+        _, urls = start_livetape(stack, log, args.livetape, *SERVE)
         sign_port = urlsplit(urls["sign_url"]).port
         check_livetape_fetch(sign_port, path, recorded, urls["push_url"])
         ours = wrk(wrk_args, urls["sign_url"] + path)
@@ -320,12 +347,12 @@ def bench_push(args, ws_url, expected, log):
     since = os.path.getsize(log)
     ok = True
     with ExitStack() as stack:
-        push = urlsplit(start_livetape(stack, args.livetape, log)["push_url"])
+        push = urlsplit(start_livetape(stack, log, args.livetape, *SERVE)[1]["push_url"])
         path = push.path + "?" + urlsplit(ws_url).query
         for clients in (1, args.clients):
             results, wall, cpu = asyncio.run(push_round(push.port, path, expected, clients, args.push_timeout))
-            frames = sum(received for received, _, _ in results)
-            failed = [(i, bad, code) for i, (_, bad, code) in enumerate(results) if bad is not None or code != 1000]
+            frames = sum(received for received, _, _, _ in results)
+            failed = [(i, bad, code) for i, (_, bad, code, _) in enumerate(results) if bad is not None or code != 1000]
             ok = ok and not failed
             result = "ok" if not failed else (f"{len(failed)} clients failed, first: client {failed[0][0]}, "
                                               f"first bad frame {failed[0][1]}, close code {failed[0][2]}")
@@ -334,6 +361,72 @@ def bench_push(args, ws_url, expected, log):
     print(f"livetape stderr (every session reports the im_enter_room and acks these clients do not send):"
           f"{stderr_summary(log, since)}")
     return ok
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024
+
+
+def percentile(values, q):
+    return sorted(values)[math.ceil(q * len(values)) - 1]
+
+
+def bench_record(args, ws_url, expected, log):
+    query = "?" + urlsplit(ws_url).query
+    tape, record_log = os.path.join(args.work, "record.tape"), os.path.join(args.work, "record.stderr")
+    walls, rtts, rss = {"direct": [], "proxy": []}, {"direct": [], "proxy": []}, {}
+    since = os.path.getsize(log)
+    with ExitStack() as stack:
+        _, serve = start_livetape(stack, log, args.livetape, *SERVE)
+        record, proxy = start_livetape(stack, record_log, args.livetape, "record", "-o", tape,
+                                       "--sign-upstream", serve["sign_url"], "--ws-upstream", serve["push_url"])
+        push = {"direct": urlsplit(serve["push_url"]), "proxy": urlsplit(proxy["push_url"])}
+
+        def session(name, pings=0):
+            url = push[name]
+            [(_, bad, code, times)], wall, _ = asyncio.run(
+                push_round(url.port, url.path + query, expected, 1, args.push_timeout, pings))
+            if bad is not None or code != 1000:
+                raise Failure(f"{name} push session: first bad frame {bad}, close code {code}")
+            return wall, times
+
+        for n in range(1, RECORD_SESSIONS + 1):
+            for name in walls:
+                walls[name].append(session(name)[0])
+            if n in RSS_AFTER:
+                rss[n] = rss_mib(record.pid)
+        for _ in range(PING_SESSIONS):
+            for name in rtts:
+                rtts[name] += session(name, PINGS)[1]
+        stop(record)
+
+    decoded = subprocess.run([args.livetape, "decode", tape, "-o", os.devnull], stderr=subprocess.DEVNULL, timeout=60).returncode
+    with open(tape, "rb") as f:
+        next(f)
+        kinds = collections.Counter(json.loads(line)["kind"] for line in f)
+    sessions = RECORD_SESSIONS + PING_SESSIONS
+    want = {"ws_open": sessions, "ws_message": sessions * len(expected) + 2 * PING_SESSIONS * PINGS, "ws_close": sessions}
+    wall = {name: statistics.median(w) for name, w in walls.items()}
+    p99 = {name: percentile(r, 0.99) * 1e3 for name, r in rtts.items()}
+
+    print(f"recording proxy: livetape record --ws-upstream <push_url of livetape serve --speed max>, one client at a time,\n"
+          f"  {len(expected)} messages per session checked in order and byte for byte, sessions direct and through the proxy\n"
+          f"  alternating; then {PING_SESSIONS} sessions each way with {PINGS} pings after the replay, each sent after the previous pong")
+    print(f"{'':24} {'sessions':>8} {'median ms':>10} {'frames/s':>9} {'pings':>6} {'ping p50 ms':>12} {'ping p99 ms':>12}")
+    for name, label in (("direct", "livetape serve"), ("proxy", "through livetape record")):
+        print(f"{label:24} {len(walls[name]):8} {wall[name] * 1e3:10.1f} {len(expected) / wall[name]:9.0f} {len(rtts[name]):6} "
+              f"{percentile(rtts[name], 0.5) * 1e3:12.3f} {p99[name]:12.3f}")
+    print(f"ratio, frames/s, proxy / direct: {wall['direct'] / wall['proxy']:.0%}   (target >= 50 %)")
+    print(f"added ping p99, proxy - direct: {p99['proxy'] - p99['direct']:.3f} ms   (target < 1 ms)")
+    print(f"livetape record RSS after session {' / '.join(map(str, rss))}: {' / '.join(f'{v:.1f}' for v in rss.values())} MiB; "
+          f"growth from session {RSS_AFTER[1]} to {RSS_AFTER[2]}: {rss[RSS_AFTER[2]] - rss[RSS_AFTER[1]]:+.1f} MiB   (target: flat)")
+    print(f"recorded tape: {kinds['ws_open']} sessions, {kinds['ws_message']} messages, {kinds['ws_close']} closes "
+          f"(expected {want['ws_open']}, {want['ws_message']}, {want['ws_close']}); livetape decode exit {decoded}; "
+          f"livetape record exit {record.returncode}")
+    print(f"livetape serve stderr (the same reports as above):{stderr_summary(log, since)}")
+    print(f"livetape record stderr:{stderr_summary(record_log, 0)}")
+    return decoded == 0 and kinds == want and record.returncode == 0
 
 
 def main():
@@ -361,9 +454,11 @@ def main():
             signing_ok = bench_signing(args, exchange, log)
             print()
             push_ok = bench_push(args, ws_url, expected, log)
+            print()
+            record_ok = bench_record(args, ws_url, expected, log)
         except (Failure, subprocess.SubprocessError) as error:
             sys.exit(f"bench-serve: {error}")
-    if not (signing_ok and push_ok):
+    if not (signing_ok and push_ok and record_ok):
         sys.exit("bench-serve: a check failed (see above)")
 
 
