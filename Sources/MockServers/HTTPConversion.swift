@@ -28,6 +28,15 @@ extension MockResponse {
     }
 }
 
+/// Writes the last response of a connection and returns once it is on the wire, so that closing
+/// the connection next cannot cut it off (a channel's close drops writes still pending).
+public func writeLast(_ response: MockResponse, on channel: any Channel) async throws {
+    let (head, body) = response.parts(keepAlive: false)
+    channel.write(HTTPServerResponsePart.head(head), promise: nil)
+    if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
+    try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+}
+
 /// Writes `response` on an HTTP server channel's outbound side.
 func write(_ response: MockResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
     let (head, body) = response.parts(keepAlive: keepAlive)

@@ -153,7 +153,7 @@ final class PushWebSocketServer: Sendable {
             try await channel.executeThenClose { inbound, outbound in
                 for try await part in inbound {
                     guard case .head(let head) = part else { continue }
-                    try await write(refusal(for: head), keepAlive: false, to: outbound)
+                    try await writeLast(refusal(for: head), on: channel.channel)
                     return
                 }
             }

@@ -50,7 +50,7 @@ enum SigningHTTPServer {
                         head = nil
                         if tooLarge {
                             log("signing \(peer): \(request.method) \(request.uri): 413, body over \(maxBodyBytes) bytes")
-                            try await write(.json(413, ["message": .string("request body over \(maxBodyBytes) bytes")]), keepAlive: false, to: outbound)
+                            try await writeLast(.json(413, ["message": .string("request body over \(maxBodyBytes) bytes")]), on: connection.channel)
                             return
                         }
                         let answer = service.respond(to: IncomingRequest(head: request, body: body))
@@ -58,8 +58,11 @@ enum SigningHTTPServer {
                         if answer.response.delayMilliseconds > 0 {
                             try await Task.sleep(for: .milliseconds(answer.response.delayMilliseconds))
                         }
-                        try await write(answer.response, keepAlive: request.isKeepAlive, to: outbound)
-                        if !request.isKeepAlive { return }
+                        guard request.isKeepAlive else {
+                            try await writeLast(answer.response, on: connection.channel)
+                            return
+                        }
+                        try await write(answer.response, keepAlive: true, to: outbound)
                     }
                 }
             }

@@ -45,11 +45,14 @@ struct SigningForwarder: Sendable {
                         let response = tooLarge
                             ? MockResponse.json(413, ["message": .string("request body over \(maxBodyBytes) bytes")])
                             : await forward(request, body: body)
-                        let (responseHead, responseBody) = response.parts(keepAlive: request.isKeepAlive && !tooLarge)
+                        guard request.isKeepAlive && !tooLarge else {
+                            try await writeLast(response, on: connection.channel)
+                            return
+                        }
+                        let (responseHead, responseBody) = response.parts(keepAlive: true)
                         try await outbound.write(.head(responseHead))
                         if responseBody.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(responseBody))) }
                         try await outbound.write(.end(nil))
-                        if !request.isKeepAlive || tooLarge { return }
                     }
                 }
             }
