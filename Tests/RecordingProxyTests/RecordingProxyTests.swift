@@ -128,13 +128,15 @@ func makeCertificate() throws -> (certificate: String, key: String) {
 }
 
 @Suite(.timeLimit(.minutes(2))) struct RecordingProxyTLSTests {
-    @Test func httpsAndWssUpstreamsAreRecordedWithTheGivenCA() async throws {
+    @Test(arguments: [false, true])
+    func httpsAndWssUpstreamsAreRecordedWithTheGivenCAOrInsecurely(insecure: Bool) async throws {
         let (certificate, key) = try makeCertificate()
         let tape = try ServedTape(path: fixtures.appendingPathComponent("compress-none.tape").path)
         let upstream = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max, tls: ServerTLS(certificateFile: certificate, keyFile: key)))
         #expect(upstream.signURL.hasPrefix("https://") && upstream.pushURL.hasPrefix("wss://"))
         let recorded = Records()
-        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL, tls: TLSOptions(caFile: certificate)),
+        let tls = insecure ? TLSOptions(insecure: true) : TLSOptions(caFile: certificate)
+        let proxy = try await RecordingProxy.start(configuration: .init(signUpstream: upstream.signURL, tls: tls),
                                                    recorder: Recorder(recorded.append))
         try await TapeClient(tape: tape).run(signURL: proxy.signURL) { _ in }
         await proxy.shutdown()
