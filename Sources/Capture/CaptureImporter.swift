@@ -237,19 +237,37 @@ private struct Connection {
 }
 
 extension CaptureImporter {
-    /// Imports the pcap or pcapng file at `path`. A read error part-way (a truncated file) ends
-    /// the import with what was read so far and is returned beside the records.
-    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20) throws -> (records: [TapeRecord], summary: Summary, readError: CaptureError?) {
+    /// Imports the pcap or pcapng file at `path`, handing records to `write` in time order as
+    /// they become final (older than 5 s of capture time than the newest packet), so memory
+    /// does not grow with the capture. `progress` hears the bytes read now and then. A read
+    /// error part-way (a truncated file) ends the import with what came before it; it is
+    /// returned beside the summary.
+    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20, progress: (Int) -> Void = { _ in },
+                                  write: ([TapeRecord]) throws -> Void) throws -> (summary: Summary, readError: CaptureError?) {
         let file = try PcapFile(path: path)
         var importer = CaptureImporter(bufferLimit: bufferLimit)
         var readError: CaptureError?
         do {
-            while let packet = try file.next() { importer.add(packet, linkType: file.linkType) }
+            while let packet = try file.next() {
+                importer.add(packet, linkType: file.linkType)
+                if packet.number % 4096 == 0 {
+                    progress(file.bytesRead)
+                    let horizon = importer.elapsed(at: packet.timeMicros)
+                    try write(importer.drain(before: horizon > 5_000_000 ? horizon - 5_000_000 : 0))
+                }
+            }
         } catch let error as CaptureError {
             readError = CaptureError(description: "\(path): \(error.description)")
         }
-        let records = importer.finish()
-        return (records, importer.summary, readError)
+        try write(importer.finish())
+        return (importer.summary, readError)
+    }
+
+    /// Imports the whole file at `path` into memory (see `importFile(_:bufferLimit:progress:write:)`).
+    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20) throws -> (records: [TapeRecord], summary: Summary, readError: CaptureError?) {
+        var records: [TapeRecord] = []
+        let (summary, readError) = try importFile(path, bufferLimit: bufferLimit) { records += $0 }
+        return (records, summary, readError)
     }
 }
 

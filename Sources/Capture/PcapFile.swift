@@ -46,6 +46,12 @@ public final class PcapFile {
 
     deinit { pcap_close(handle) }
 
+    /// Bytes of the file read so far (for progress).
+    public var bytesRead: Int {
+        guard let file = pcap_file(handle) else { return 0 }
+        return max(0, ftell(file))
+    }
+
     /// The next packet; nil at the end of the file. Throws on a read error (a truncated file).
     public func next() throws -> CapturedPacket? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?

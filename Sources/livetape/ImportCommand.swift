@@ -96,28 +96,34 @@ struct ImportCommand: ParsableCommand {
         if !imported.problems.isEmpty { throw ExitCode(ExitCodes.findings) }
     }
 
-    /// A pcap or pcapng file: reassembled, parsed, redacted, written.
+    /// A pcap or pcapng file: reassembled, parsed, redacted and written as it goes; on a
+    /// terminal, a progress line (bytes read of the total, rate, time left).
     private func importCapture() throws {
-        let result: (records: [TapeRecord], summary: CaptureImporter.Summary, readError: CaptureError?)
+        var redactor = secrets.redactor
+        let result: (summary: CaptureImporter.Summary, readError: CaptureError?)
+        let progress = ProgressLine(total: (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0)
         do {
-            result = try CaptureImporter.importFile(input)
+            _ = try PcapFile(path: input)  // a file libpcap cannot read gives no tape at all
+            let header = TapeHeader(created: Date(), source: TapeSource(kind: "pcap", detail: URL(fileURLWithPath: input).lastPathComponent),
+                                    redacted: redactor.secrets.sorted())
+            let writer = try TapeWriter(path: output, header: header)
+            result = try CaptureImporter.importFile(input, progress: progress.update) { records in
+                for record in records {
+                    if onlySigning, case .http(let e) = record, !HARImporter.isSigning(e.request.url) { continue }
+                    try writer.append(redactor.redact(record))
+                }
+            }
+            try writer.close()
+        } catch let error as TapeError {
+            progress.end()
+            printError(error.description)
+            throw ExitCode(ExitCodes.unreadable)
         } catch {
+            progress.end()
             printError("\(error)")
             throw ExitCode(ExitCodes.unreadable)
         }
-        var redactor = secrets.redactor
-        let records = result.records.map { redactor.redact($0) }
-            .filter { record in !onlySigning || { if case .http(let e) = record { HARImporter.isSigning(e.request.url) } else { true } }() }
-        do {
-            let header = TapeHeader(created: Date(), source: TapeSource(kind: "pcap", detail: URL(fileURLWithPath: input).lastPathComponent),
-                                    redacted: redactor.redacted)
-            let writer = try TapeWriter(path: output, header: header)
-            for record in records { try writer.append(record) }
-            try writer.close()
-        } catch {
-            printError(error.description)
-            throw ExitCode(ExitCodes.unreadable)
-        }
+        progress.end()
         let s = result.summary
         printError("\(input): \(s.packets) packets, \(s.connections) TCP connections → \(s.exchanges) exchanges, \(s.webSocketSessions) WebSocket sessions, "
                    + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
@@ -125,5 +131,33 @@ struct ImportCommand: ParsableCommand {
         for problem in s.unparsed { printError("\(input): \(problem)") }
         if let readError = result.readError { printError("\(readError) (the tape holds what came before)") }
         if s.gaps > 0 || !s.unparsed.isEmpty || result.readError != nil { throw ExitCode(ExitCodes.findings) }
+    }
+}
+
+/// A progress line on standard error, drawn only when it is a terminal: bytes done of the
+/// total, the rate and the time left.
+final class ProgressLine {
+    private let total: Int
+    private let started = Date()
+    private let visible = isatty(STDERR_FILENO) == 1
+    private var drawn = false
+
+    init(total: Int) {
+        self.total = total
+    }
+
+    func update(_ done: Int) {
+        guard visible, total > 0 else { return }
+        let seconds = max(Date().timeIntervalSince(started), 0.001)
+        let rate = Double(done) / seconds
+        let left = rate > 0 ? Double(total - done) / rate : 0
+        let line = String(format: "\r%5.1f%%  %.1f of %.1f MB  %.1f MB/s  %.0f s left ", 100 * Double(done) / Double(total),
+                          Double(done) / 1e6, Double(total) / 1e6, rate / 1e6, left)
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    func end() {
+        if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
