@@ -18,6 +18,9 @@ public struct CaptureImporter {
         public var skippedTLS: [String] = []
         /// Connections whose bytes could not be parsed, with why.
         public var unparsed: [String] = []
+        /// Connections picked up at a message or frame boundary after missing bytes or a
+        /// capture that began mid-connection, with the bytes skipped to get there.
+        public var resynchronized: [String] = []
     }
 
     public private(set) var summary = Summary()
@@ -43,7 +46,8 @@ public struct CaptureImporter {
             let client = segment.isSYN && segment.flags & 0x10 == 0 ? segment.source
                 : segment.source.port > segment.destination.port ? segment.source : segment.destination
             summary.connections += 1
-            connections[key] = Connection(conn: summary.connections, client: client, bufferLimit: bufferLimit)
+            connections[key] = Connection(conn: summary.connections, client: client, server: client == segment.source ? segment.destination : segment.source,
+                                          fromStart: segment.isSYN, bufferLimit: bufferLimit)
         }
         connections[key]!.add(segment, time: time, into: &records, summary: &summary)
     }
@@ -77,6 +81,9 @@ public struct CaptureImporter {
 private struct Connection {
     let conn: Int
     let client: TCPSegment.Endpoint
+    let server: TCPSegment.Endpoint
+    /// Whether the capture saw the connection open (its SYN): parsing starts on a boundary.
+    let fromStart: Bool
     var streams: [TCPStream]
     var lastTime: UInt64 = 0
     enum Parsing {
@@ -90,9 +97,11 @@ private struct Connection {
     var closed = false
     var host = ""
 
-    init(conn: Int, client: TCPSegment.Endpoint, bufferLimit: Int) {
+    init(conn: Int, client: TCPSegment.Endpoint, server: TCPSegment.Endpoint, fromStart: Bool, bufferLimit: Int) {
         self.conn = conn
         self.client = client
+        self.server = server
+        self.fromStart = fromStart
         streams = [TCPStream(bufferLimit: bufferLimit), TCPStream(bufferLimit: bufferLimit)]
     }
 
@@ -110,15 +119,21 @@ private struct Connection {
             for event in streams[index].finish() { handle(event, fromClient: fromClient, time: lastTime, into: &records, summary: &summary) }
         }
         switch state {
-        case .http(_, var responses, let waiting):
+        case .http(let requests, var responses, let waiting):
             if let response = responses.finish(), let request = waiting.first {
                 record(request, response, into: &records, summary: &summary)
             }
-        case .webSocket where !closed:
-            records.append(.wsClose(WebSocketClose(timeMicros: lastTime, conn: conn, by: .abnormal)))
+            noteSkipped(requests.skipped + responses.skipped, summary: &summary)
+        case .webSocket(let clientFrames, let serverFrames):
+            noteSkipped(clientFrames.skipped + serverFrames.skipped, summary: &summary)
+            if !closed { records.append(.wsClose(WebSocketClose(timeMicros: lastTime, conn: conn, by: .abnormal))) }
         default:
             break
         }
+    }
+
+    private func noteSkipped(_ bytes: Int, summary: inout CaptureImporter.Summary) {
+        if bytes > 0 { summary.resynchronized.append("connection \(conn): \(bytes) bytes skipped to reach a message or frame boundary") }
     }
 
     private mutating func handle(_ event: TCPStream.Event, fromClient: Bool, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
@@ -127,9 +142,17 @@ private struct Connection {
         case .gap(let length):
             summary.gaps += 1
             records.append(.gap(CaptureGap(timeMicros: time, conn: conn, direction: fromClient ? .send : .recv, length: UInt64(length))))
-            if case .tls = state { return }
-            state = .failed  // parsing cannot go on across missing bytes
-            summary.unparsed.append("connection \(conn): bytes missing from the capture; the rest of the connection is not parsed")
+            // Pick the stream up again at the next message or frame boundary.
+            switch state {
+            case .http(var requests, var responses, let waiting):
+                if fromClient { requests.resynchronize() } else { responses.resynchronize() }
+                state = .http(requests: requests, responses: responses, waiting: fromClient ? waiting : [])
+            case .webSocket(var clientFrames, var serverFrames):
+                if fromClient { clientFrames.resynchronize() } else { serverFrames.resynchronize() }
+                state = .webSocket(client: clientFrames, server: serverFrames)
+            default:
+                break
+            }
             return
         case .data(let data):
             bytes = data
@@ -140,7 +163,18 @@ private struct Connection {
                 summary.skippedTLS.append("connection \(conn) from \(client)")
                 return
             }
-            state = .http(requests: HTTPMessageParser(.request), responses: HTTPMessageParser(.response), waiting: [])
+            let text = String(decoding: bytes.prefix(8), as: UTF8.self)
+            if fromStart || text.hasPrefix("HTTP/1.") || text.range(of: "^[A-Z]{3,7} ", options: .regularExpression) != nil {
+                state = .http(requests: HTTPMessageParser(.request, synchronized: fromStart),
+                              responses: HTTPMessageParser(.response, synchronized: fromStart), waiting: [])
+            } else {
+                // Picked up after the handshake: WebSocket frames, found by their boundaries.
+                summary.webSocketSessions += 1
+                records.append(.wsOpen(WebSocketOpen(timeMicros: time, conn: conn, url: "ws://\(server)/", response: nil,
+                                                     error: "the capture starts after the WebSocket handshake")))
+                state = .webSocket(client: WebSocketFrameParser(deflate: false, contextTakeover: true, masked: true, synchronized: false),
+                                   server: WebSocketFrameParser(deflate: false, contextTakeover: true, masked: false, synchronized: false))
+            }
         }
         switch state {
         case .http(var requests, var responses, var waiting):
@@ -202,8 +236,8 @@ private struct Connection {
             timeMicros: request.timeMicros, conn: conn, url: "ws://" + Self.host(of: request) + request.startLine[1],
             requestHeaders: request.headers, response: Self.response(response),
             subprotocol: response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value)))
-        var clientFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("client_no_context_takeover"))
-        var serverFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("server_no_context_takeover"))
+        var clientFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("client_no_context_takeover"), masked: true)
+        var serverFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("server_no_context_takeover"), masked: false)
         emit(clientFrames.feed(clientBytes, time: time), fromClient: true, into: &records, summary: &summary)
         emit(serverFrames.feed(serverBytes, time: time), fromClient: false, into: &records, summary: &summary)
         return .webSocket(client: clientFrames, server: serverFrames)

@@ -26,9 +26,45 @@ struct HTTPMessageParser {
     /// Set once the stream switched protocols; the bytes that followed are in `upgraded`.
     private(set) var upgraded: [UInt8]?
     private(set) var error: String?
+    /// After a gap or from the middle of a connection: looking for the next start line.
+    private var searching: Bool
+    /// Bytes dropped while looking for a start line.
+    private(set) var skipped = 0
 
-    init(_ framing: Framing) {
+    /// `synchronized`: the stream starts on a message boundary (false for a capture that starts
+    /// mid-connection).
+    init(_ framing: Framing, synchronized: Bool = true) {
         self.framing = framing
+        searching = !synchronized
+    }
+
+    /// Bytes went missing: drop the message in progress and look for the next start line.
+    mutating func resynchronize() {
+        buffer = []
+        head = nil
+        firstByteTime = nil
+        searching = true
+        error = nil
+    }
+
+    /// Where the next start line begins in the buffer: `HTTP/1.` for responses, a method
+    /// token, a space and a target for requests; at the buffer's start or after a CRLF.
+    private func nextStartLine() -> Int? {
+        var i = 0
+        while i < buffer.count {
+            if i == 0 || (i >= 2 && buffer[i - 2] == 13 && buffer[i - 1] == 10), looksLikeStartLine(at: i) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private func looksLikeStartLine(at i: Int) -> Bool {
+        let line = buffer[i..<min(buffer.count, i + 16)]
+        if framing == .response { return line.starts(with: Array("HTTP/1.".utf8)) }
+        let method = line.prefix { $0 >= 0x41 && $0 <= 0x5A }
+        guard (3...7).contains(method.count), line.count > method.count + 1 else { return false }
+        let after = line.dropFirst(method.count)
+        return after.first == 0x20 && (after.dropFirst().first == 0x2F || after.dropFirst().starts(with: Array("http".utf8)))
     }
 
     /// Feeds bytes captured at `time`; returns the messages they completed.
@@ -37,6 +73,16 @@ struct HTTPMessageParser {
         guard error == nil else { return [] }
         if buffer.isEmpty, firstByteTime == nil { firstByteTime = time }
         buffer += bytes
+        if searching {
+            guard let start = nextStartLine() else {
+                if buffer.count > 16 { skipped += buffer.count - 16; buffer.removeFirst(buffer.count - 16) }
+                return []
+            }
+            skipped += start
+            buffer.removeFirst(start)
+            searching = false
+            firstByteTime = time
+        }
         var out: [HTTPMessage] = []
         while let message = nextMessage(time: time) {
             out.append(message)

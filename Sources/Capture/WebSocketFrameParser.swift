@@ -15,18 +15,47 @@ struct WebSocketFrameParser {
     private var fragments: (opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool, time: UInt64)?
     private let inflater: StreamingInflater?
     private let contextTakeover: Bool
+    /// Frames from a client are masked, from a server not: a frame boundary is found by that.
+    private let masked: Bool
+    /// After a gap or from the middle of a connection: looking for a frame boundary.
+    private var searching: Bool
     private var failed = false
+    /// Bytes dropped while looking for a frame boundary.
+    private(set) var skipped = 0
 
     /// `deflate`: permessage-deflate was negotiated; `contextTakeover`: this direction's sender
-    /// keeps its window.
-    init(deflate: Bool, contextTakeover: Bool) {
+    /// keeps its window; `masked`: the client's direction; `synchronized`: the stream starts on a
+    /// frame boundary (false for a capture that starts mid-connection).
+    init(deflate: Bool, contextTakeover: Bool, masked: Bool, synchronized: Bool = true) {
         inflater = deflate ? StreamingInflater() : nil
         self.contextTakeover = contextTakeover
+        self.masked = masked
+        searching = !synchronized
+    }
+
+    /// Bytes went missing: drop what is buffered and look for the next frame boundary. The
+    /// compression window is lost with them.
+    mutating func resynchronize() {
+        buffer = []
+        fragments = nil
+        inflater?.reset()
+        searching = true
+        failed = false
     }
 
     mutating func feed(_ bytes: [UInt8], time: UInt64) -> [Output] {
         guard !failed else { return [] }
         buffer += bytes
+        if searching {
+            guard let boundary = boundary() else {
+                // Keep the last bytes: a boundary may begin in them.
+                if buffer.count > 1 << 16 { skipped += buffer.count - 14; buffer.removeFirst(buffer.count - 14) }
+                return []
+            }
+            skipped += boundary
+            buffer.removeFirst(boundary)
+            searching = false
+        }
         var out: [Output] = []
         var start = 0
         while let frame = Self.frame(in: buffer, at: start) {
@@ -40,7 +69,14 @@ struct WebSocketFrameParser {
             }
             switch opcode {
             case 0:
-                guard fragments != nil else { out.append(.error("a continuation frame without a message")); failed = true; return out }
+                guard fragments != nil else {
+                    // Not a frame boundary after all: look again one byte past it (the frames
+                    // before it were consumed).
+                    buffer.removeFirst(frame.headerStart + 1)
+                    skipped += 1
+                    searching = true
+                    return out + feed([], time: time)
+                }
                 fragments!.payload += payload
             case 8:
                 let code = payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : nil
@@ -68,6 +104,32 @@ struct WebSocketFrameParser {
         }
         buffer.removeFirst(start)
         return out
+    }
+
+    /// The first offset where a message starts (not a continuation) and is followed by two more
+    /// plausible frames, or by frames up to the end of the buffer: a known opcode, reserved bits
+    /// clear (RSV1 only with compression), the direction's mask bit, short final control frames.
+    private func boundary() -> Int? {
+        func plausible(_ i: Int, first: Bool) -> Bool {
+            guard i + 2 <= buffer.count else { return false }
+            let head = buffer[i], second = buffer[i + 1]
+            let opcode = head & 0x0F
+            guard (first ? [1, 2, 8, 9, 10] : [0, 1, 2, 8, 9, 10]).contains(opcode), head & 0x30 == 0,
+                  inflater != nil || head & 0x40 == 0, (second & 0x80 != 0) == masked else { return false }
+            return opcode < 8 || (head & 0x80 != 0 && second & 0x7F < 126)
+        }
+        var i = 0
+        while i + 2 <= buffer.count {
+            var at = i, chained = 0
+            while chained < 3, plausible(at, first: at == i), let frame = Self.frame(in: buffer, at: at) {
+                chained += 1
+                at = frame.end
+                if at == buffer.count { break }
+            }
+            if chained == 3 || (chained > 0 && at == buffer.count) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// The frame starting at `start` when it is complete: where its payload starts and ends.

@@ -172,3 +172,61 @@ func importCapture(_ writer: PcapWriter) throws -> (records: [TapeRecord], summa
         #expect(summary.skippedTLS.count == 1)
     }
 }
+
+@Suite struct ResynchronizationTests {
+    let original: [TapeRecord]
+    init() throws {
+        original = try TapeReader(path: fixtures.appendingPathComponent("session-5min.tape").path).map { try $0.result.get() }
+    }
+
+    private func recv(_ records: [TapeRecord]) -> [[UInt8]] {
+        records.compactMap { if case .wsMessage(let m) = $0, m.direction == .recv { m.payload.bytes } else { nil } }
+    }
+
+    /// Server packets of the WebSocket connection (client port 50001), by index in the capture.
+    private func serverPackets(_ writer: PcapWriter, conn: Int = 2) -> [Int] {
+        let port = UInt8((50000 + conn - 1) & 0xFF)
+        return writer.packets.indices.filter { i in
+            let p = writer.packets[i].bytes
+            return p.count > 54 && p[34] == 0x01 && p[35] == 0xBB && p[37] == port
+        }
+    }
+
+    /// A capture that starts in the middle of a WebSocket session (no SYN, no handshake, the
+    /// first packet cut mid-frame) still yields the messages from the first whole frame on.
+    @Test func aCaptureThatStartsMidSessionFindsTheFrameBoundary() throws {
+        var writer = WireCapture(tape: original, deflate: false, segmentSize: 300).writer
+        let server = serverPackets(writer)
+        // Keep the WebSocket connection only, from its 40th server packet (mid-frame).
+        let start = server[40]
+        writer.packets = writer.packets.enumerated().filter { i, packet in
+            let p = packet.bytes
+            return i >= start && ((p[34] == 0xC3 && p[35] == 0x51) || (p[36] == 0xC3 && p[37] == 0x51))
+        }.map(\.element)
+        let (records, summary) = try importCapture(writer)
+        #expect(summary.webSocketSessions == 1)
+        #expect(summary.resynchronized.count == 1, "\(summary)")
+        let open = records.compactMap { if case .wsOpen(let o) = $0 { o } else { nil } }.first
+        #expect(open?.error == "the capture starts after the WebSocket handshake")
+        let got = recv(records), all = recv(original)
+        #expect(got.count > all.count / 2 && got.count < all.count, "\(got.count) of \(all.count); \(summary)")
+        #expect(Array(all.suffix(got.count)) == got, "a suffix of the session, nothing spliced")
+    }
+
+    /// A stretch missing from the middle of the server's stream is a gap record; the messages
+    /// on both sides of it are intact.
+    @Test func aGapInsideASessionIsSkippedToTheNextFrame() throws {
+        var writer = WireCapture(tape: original, deflate: false, segmentSize: 300).writer
+        let server = serverPackets(writer)
+        writer.packets.removeSubrange(server[500]...server[503])
+        let (records, summary) = try importCapture(writer)
+        #expect(summary.gaps == 1 && summary.resynchronized.count == 1)
+        #expect(records.contains { if case .gap(let g) = $0 { g.direction == .recv && g.length > 0 } else { false } })
+        let got = recv(records), all = recv(original)
+        #expect(got.count < all.count && got.count > all.count - 10)
+        // Everything received is in the original, in order: a prefix and a suffix around the hole.
+        var prefix = 0
+        while prefix < got.count, got[prefix] == all[prefix] { prefix += 1 }
+        #expect(Array(got[prefix...]) == Array(all.suffix(got.count - prefix)))
+    }
+}
