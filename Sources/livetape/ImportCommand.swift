@@ -129,6 +129,7 @@ struct ImportCommand: ParsableCommand {
                    + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
         for tls in s.skippedTLS { printError("\(input): TLS \(tls) skipped (encrypted)") }
         for problem in s.unparsed { printError("\(input): \(problem)") }
+        for note in s.resynchronized { printError("\(input): \(note)") }
         if let readError = result.readError { printError("\(readError) (the tape holds what came before)") }
         if s.gaps > 0 || !s.unparsed.isEmpty || result.readError != nil { throw ExitCode(ExitCodes.findings) }
     }

@@ -106,7 +106,7 @@ struct SniffCommand: ParsableCommand {
         let s = importer.summary
         printError("\(output): \(s.packets) packets, \(s.connections) TCP connections → \(s.exchanges) exchanges, \(s.webSocketSessions) WebSocket sessions, "
                    + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
-        for problem in s.unparsed { printError(problem) }
+        for problem in s.unparsed + s.resynchronized { printError(problem) }
         if let failure { printError("the capture stopped: \(failure)") }
         if s.gaps > 0 || !s.unparsed.isEmpty || failure != nil { throw ExitCode(ExitCodes.findings) }
     }
