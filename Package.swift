@@ -84,6 +84,7 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
+        .target(name: "Inspection", dependencies: ["WebcastDecoder", "Tape", "JSONKit"]),
         .target(
             name: "RecordingProxy",
             dependencies: [
@@ -97,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Capture", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Capture", "Inspection", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

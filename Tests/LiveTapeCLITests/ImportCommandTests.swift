@@ -208,6 +208,8 @@ import WebcastDecoder
         #expect(exchange.response?.status == 200)
         #expect(exchange.response?.body.text?.contains("7441523998651237126") == true)
         #expect(try String(contentsOfFile: output, encoding: .utf8).contains("SECRET123") == false)
+        let inspected = try CLI.run(["inspect", capture])
+        #expect(inspected.stdout.contains("GET /webcast/room_id → 200"), "inspect reads the capture too: \(inspected.stdout)")
     }
 
     @Test func secretsDoNotReachTheTape() throws {
