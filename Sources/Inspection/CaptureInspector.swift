@@ -17,6 +17,9 @@ public struct CaptureInspector {
     /// signing service's, not a pushed frame's).
     private var inExchange = false
     private var unknownMethods: Set<String> = []
+    /// Every field path seen in decoded messages (`WebcastChatMessage.user.nickname`) with the
+    /// JSON types its values had.
+    private(set) var fieldShapes: [String: Set<String>] = [:]
     private var handshakes: [JSONValue] = []
     private var compressTypes: [String: Int] = [:]
     private var payloadTypes: [String: Int] = [:]
@@ -114,6 +117,7 @@ public struct CaptureInspector {
         case "message":
             let method = record["method"]?.stringValue ?? "?"
             methods[method, default: 0] += 1
+            if let fields = record["fields"] { collectShapes(fields.resolved, path: method) }
             for entry in record["unknown"]?.arrayValue ?? [] {
                 guard let path = entry["path"]?.stringValue else { continue }
                 let current = unknownFields[path]
@@ -133,6 +137,17 @@ public struct CaptureInspector {
             notices[kind] = ((notices[kind]?.count ?? 0) + 1, notices[kind]?.example ?? (record["detail"]?.stringValue ?? ""))
         default:
             break
+        }
+    }
+
+    private mutating func collectShapes(_ value: JSONValue, path: String) {
+        switch value {
+        case .object(let pairs):
+            for (key, item) in pairs { collectShapes(item.resolved, path: path + "." + key) }
+        case .array(let items):
+            for item in items.prefix(4) { collectShapes(item.resolved, path: path + "[]") }
+        default:
+            fieldShapes[path, default: []].insert(value.typeName)
         }
     }
 
@@ -174,6 +189,7 @@ public struct CaptureInspector {
         o.set("frames", frames.value)
         o.set("client", client.value)
         o.set("timing", timing.value)
+        o.set("field_shapes", .object(fieldShapes.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.sorted().map { .string($0) })) }))
         return o.value
     }
 

@@ -10,6 +10,6 @@ struct LiveTape: AsyncParsableCommand {
             Transcripts (.jsonl) hold what the decoder made of them, in two views: wire and events.
             """,
         version: LiveTapeVersion.description,
-        subcommands: [DecodeCommand.self, DiffCommand.self, CheckCommand.self, ReviewCommand.self, SynthCommand.self, ServeCommand.self, ReplayCommand.self, RecordCommand.self, RedactCommand.self, ImportCommand.self, SniffCommand.self, InspectCommand.self]
+        subcommands: [DecodeCommand.self, DiffCommand.self, CheckCommand.self, ReviewCommand.self, SynthCommand.self, ServeCommand.self, ReplayCommand.self, RecordCommand.self, RedactCommand.self, ImportCommand.self, SniffCommand.self, InspectCommand.self, CompareCommand.self]
     )
 }

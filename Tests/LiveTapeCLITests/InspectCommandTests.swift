@@ -42,3 +42,30 @@ import Testing
         #expect(try CLI.run(["inspect", "no-such-file"]).status == 2)
     }
 }
+
+@Suite struct CompareCommandTests {
+    @Test func aCaptureComparedWithItselfHasNoChanges() throws {
+        let run = try CLI.run(["compare", "Fixtures/session-5min.tape", "Fixtures/session-5min.tape"])
+        #expect(run.status == 0)
+        #expect(run.stdout == "no protocol changes\n")
+    }
+
+    @Test func aRefusedHandshakeComesFirst() throws {
+        let run = try CLI.run(["compare", "Fixtures/session-5min.tape", "Fixtures/handshake-rejected.tape"])
+        #expect(run.status == 1)
+        #expect(run.stdout.hasPrefix("handshake: status: 101 (none) → 200 415 DEVICE_BLOCKED\n"))
+    }
+
+    @Test func breakingChangesAreRankedBeforeTheRest() throws {
+        let run = try CLI.run(["compare", "Fixtures/compress-none.tape", "Fixtures/corrupt-messages.tape", "--format", "json"])
+        #expect(run.status == 1)
+        let changes = try #require(try JSONParser.parse(run.stdout.trimmingCharacters(in: .newlines)).arrayValue)
+        #expect(changes.first?["kind"] == "decode errors appeared")
+        let ranks = changes.compactMap { $0["rank"]?.intValue }
+        #expect(ranks == ranks.sorted(by: >))
+        #expect(changes.contains { $0["kind"] == "compress_type appeared" && $0["subject"] == "br" })
+        #expect(changes.contains { $0["kind"] == "unknown method appeared" && $0["subject"] == "WebcastFancyNewMessage" })
+        #expect(changes.contains { $0["kind"] == "unknown field appeared" && $0["subject"] == "WebcastChatMessage.user.77" })
+        #expect(changes.contains { $0["kind"] == "need_ack without internal_ext" })
+    }
+}
