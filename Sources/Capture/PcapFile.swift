@@ -54,18 +54,10 @@ public final class PcapFile {
 
     /// The next packet; nil at the end of the file. Throws on a read error (a truncated file).
     public func next() throws -> CapturedPacket? {
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        switch pcap_next_ex(handle, &header, &data) {
-        case 1:
-            guard let header, let data else { return nil }
-            count += 1
-            let h = header.pointee
-            return CapturedPacket(
-                timeMicros: UInt64(max(0, h.ts.tv_sec)) * 1_000_000 + UInt64(max(0, h.ts.tv_usec)),
-                data: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen))),
-                wireLength: Int(h.len), number: count)
-        case PCAP_ERROR_BREAK:
+        switch readPacket(handle, count: &count) {
+        case .packet(let packet):
+            return packet
+        case .none(let status) where status == PCAP_ERROR_BREAK:
             return nil
         default:
             throw CaptureError(description: "packet \(count + 1): \(String(cString: pcap_geterr(handle)))")
@@ -125,18 +117,10 @@ public final class LiveCapture: @unchecked Sendable {
 
     /// The next packet, or nil when none arrived within 100 ms.
     public func next() throws -> CapturedPacket? {
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        switch pcap_next_ex(handle, &header, &data) {
-        case 1:
-            guard let header, let data else { return nil }
-            count += 1
-            let h = header.pointee
-            return CapturedPacket(
-                timeMicros: UInt64(max(0, h.ts.tv_sec)) * 1_000_000 + UInt64(max(0, h.ts.tv_usec)),
-                data: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen))),
-                wireLength: Int(h.len), number: count)
-        case 0:
+        switch readPacket(handle, count: &count) {
+        case .packet(let packet):
+            return packet
+        case .none(0):
             var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&ready, 1, 100)
             return nil
@@ -144,4 +128,24 @@ public final class LiveCapture: @unchecked Sendable {
             throw CaptureError(description: String(cString: pcap_geterr(handle)))
         }
     }
+}
+
+private enum ReadResult {
+    case packet(CapturedPacket)
+    /// No packet: `pcap_next_ex`'s status (0 timeout, PCAP_ERROR_BREAK end of file, other errors).
+    case none(Int32)
+}
+
+/// One `pcap_next_ex` on `handle`; `count` numbers the packets read.
+private func readPacket(_ handle: OpaquePointer, count: inout Int) -> ReadResult {
+    var header: UnsafeMutablePointer<pcap_pkthdr>?
+    var data: UnsafePointer<UInt8>?
+    let status = pcap_next_ex(handle, &header, &data)
+    guard status == 1, let header, let data else { return .none(status == 1 ? 0 : status) }
+    count += 1
+    let h = header.pointee
+    return .packet(CapturedPacket(
+        timeMicros: UInt64(max(0, h.ts.tv_sec)) * 1_000_000 + UInt64(max(0, h.ts.tv_usec)),
+        data: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen))),
+        wireLength: Int(h.len), number: count))
 }
