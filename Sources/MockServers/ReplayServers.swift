@@ -77,8 +77,7 @@ public final class ReplayServers: Sendable {
     public let pushURL: String
     /// The signing service answering on `signURL`.
     public let signing: SigningService
-    private let tasks: [Task<Void, Never>]
-    private let channels: [any Channel]
+    private let listeners: Listeners
 
     /// Binds both servers and starts serving. Throws when a port cannot be bound.
     public static func start(tape: ServedTape, configuration: Configuration) async throws -> ReplayServers {
@@ -91,7 +90,7 @@ public final class ReplayServers: Sendable {
             log: configuration.log, report: configuration.report)
         let pushChannel = try await push.bind(host: configuration.host, port: configuration.pushPort, group: group, tls: tls)
         let pushPath = tape.sessions.first.map { IncomingRequest(method: "GET", target: $0.open.url).path } ?? "/"
-        let pushURL = "\(secure ? "wss" : "ws")://\(Self.authority(configuration.host, pushChannel.channel.localAddress?.port))\(pushPath)"
+        let pushURL = "\(secure ? "wss" : "ws")://\(Listeners.authority(configuration.host, pushChannel.channel.localAddress?.port))\(pushPath)"
 
         var signingOptions = configuration.signing
         signingOptions.pushServerURL = signingOptions.pushServerURL ?? pushURL
@@ -103,7 +102,7 @@ public final class ReplayServers: Sendable {
             try? await pushChannel.channel.close()
             throw error
         }
-        let signURL = "\(secure ? "https" : "http")://\(Self.authority(configuration.host, signChannel.channel.localAddress?.port))"
+        let signURL = "\(secure ? "https" : "http")://\(Listeners.authority(configuration.host, signChannel.channel.localAddress?.port))"
 
         let maxBody = configuration.maxBodyBytes
         let log = configuration.log
@@ -117,19 +116,35 @@ public final class ReplayServers: Sendable {
                 }
             },
         ]
-        return ReplayServers(signURL: signURL, pushURL: pushURL, signing: signing, tasks: tasks,
-                             channels: [pushChannel.channel, signChannel.channel])
+        return ReplayServers(signURL: signURL, pushURL: pushURL, signing: signing,
+                             listeners: Listeners(channels: [pushChannel.channel, signChannel.channel], tasks: tasks))
     }
 
-    private init(signURL: String, pushURL: String, signing: SigningService, tasks: [Task<Void, Never>], channels: [any Channel]) {
+    private init(signURL: String, pushURL: String, signing: SigningService, listeners: Listeners) {
         self.signURL = signURL
         self.pushURL = pushURL
         self.signing = signing
-        self.tasks = tasks
-        self.channels = channels
+        self.listeners = listeners
     }
 
     /// Stops listening and ends every open connection.
+    public func shutdown() async {
+        await listeners.shutdown()
+    }
+}
+
+/// Listening channels and the tasks accepting on them, stopped together.
+public struct Listeners: Sendable {
+    let channels: [any Channel]
+    let tasks: [Task<Void, Never>]
+
+    public init(channels: [any Channel], tasks: [Task<Void, Never>]) {
+        self.channels = channels
+        self.tasks = tasks
+    }
+
+    /// Closes the listeners, then cancels and awaits the accepting tasks (and so every
+    /// connection they serve).
     public func shutdown() async {
         for channel in channels { try? await channel.close() }
         for task in tasks {
@@ -138,7 +153,8 @@ public final class ReplayServers: Sendable {
         }
     }
 
-    private static func authority(_ host: String, _ port: Int?) -> String {
+    /// `host:port` as a URL writes it (`[::1]:8080` for IPv6).
+    public static func authority(_ host: String, _ port: Int?) -> String {
         (host.contains(":") ? "[\(host)]" : host) + ":\(port ?? 0)"
     }
 }

@@ -42,8 +42,7 @@ public final class RecordingProxy: Sendable {
     /// The WebSocket listener, as written into fetch answers.
     public let pushURL: String
     private let state: ProxyState
-    private let tasks: [Task<Void, Never>]
-    private let channels: [any Channel]
+    private let listeners: Listeners
 
     /// Recorded so far: HTTP exchanges, WebSocket messages, WebSocket sessions open now.
     public var counts: (exchanges: Int, messages: Int, openSessions: Int) {
@@ -68,8 +67,7 @@ public final class RecordingProxy: Sendable {
         let state = ProxyState(recorder: recorder, log: configuration.log)
         let relay = WebSocketRelay(fixedUpstream: configuration.wsUpstream, maxFrameBytes: configuration.maxFrameBytes, tls: configuration.tls, state: state)
         let pushChannel = try await relay.bind(host: configuration.host, port: configuration.pushPort)
-        let authority = { (port: Int?) in (configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host) + ":\(port ?? 0)" }
-        let pushURL = "ws://\(authority(pushChannel.channel.localAddress?.port))/webcast/im/push/v2/"
+        let pushURL = "ws://\(Listeners.authority(configuration.host, pushChannel.channel.localAddress?.port))/webcast/im/push/v2/"
         let signChannel: NIOAsyncChannel<SigningForwarder.Connection, Never>
         do {
             signChannel = try await SigningForwarder.bind(host: configuration.host, port: configuration.signPort)
@@ -84,24 +82,19 @@ public final class RecordingProxy: Sendable {
             Task { await acceptConnections(on: pushChannel, name: "WebSocket", log: log) { await relay.serve($0) } },
             Task { await acceptConnections(on: signChannel, name: "signing", log: log) { await forwarder.serve($0) } },
         ]
-        return RecordingProxy(signURL: "http://\(authority(signChannel.channel.localAddress?.port))", pushURL: pushURL,
-                              state: state, tasks: tasks, channels: [pushChannel.channel, signChannel.channel])
+        return RecordingProxy(signURL: "http://\(Listeners.authority(configuration.host, signChannel.channel.localAddress?.port))", pushURL: pushURL,
+                              state: state, listeners: Listeners(channels: [pushChannel.channel, signChannel.channel], tasks: tasks))
     }
 
-    private init(signURL: String, pushURL: String, state: ProxyState, tasks: [Task<Void, Never>], channels: [any Channel]) {
+    private init(signURL: String, pushURL: String, state: ProxyState, listeners: Listeners) {
         self.signURL = signURL
         self.pushURL = pushURL
         self.state = state
-        self.tasks = tasks
-        self.channels = channels
+        self.listeners = listeners
     }
 
     /// Stops listening and ends the sessions in flight; each gets its close record.
     public func shutdown() async {
-        for channel in channels { try? await channel.close() }
-        for task in tasks {
-            task.cancel()
-            await task.value
-        }
+        await listeners.shutdown()
     }
 }
