@@ -37,9 +37,9 @@ public func writeLast(_ response: MockResponse, on channel: any Channel) async t
     try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
 }
 
-/// Writes `response` on an HTTP server channel's outbound side.
-func write(_ response: MockResponse, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
-    let (head, body) = response.parts(keepAlive: keepAlive)
+/// Writes `response` on an HTTP server channel's outbound side, the connection kept open.
+public func write(_ response: MockResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+    let (head, body) = response.parts(keepAlive: true)
     try await outbound.write(.head(head))
     if body.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(body))) }
     try await outbound.write(.end(nil))

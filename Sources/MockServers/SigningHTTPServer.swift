@@ -62,7 +62,7 @@ enum SigningHTTPServer {
                             try await writeLast(answer.response, on: connection.channel)
                             return
                         }
-                        try await write(answer.response, keepAlive: true, to: outbound)
+                        try await write(answer.response, to: outbound)
                     }
                 }
             }

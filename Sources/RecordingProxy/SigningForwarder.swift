@@ -49,10 +49,7 @@ struct SigningForwarder: Sendable {
                             try await writeLast(response, on: connection.channel)
                             return
                         }
-                        let (responseHead, responseBody) = response.parts(keepAlive: true)
-                        try await outbound.write(.head(responseHead))
-                        if responseBody.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(responseBody))) }
-                        try await outbound.write(.end(nil))
+                        try await write(response, to: outbound)
                     }
                 }
             }
