@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
               SIGN_API_URL=http://127.0.0.1:8080 python my_client.py   # with --sign-port 8080
               livetape serve session.tape --api-key secret --fault rate-limit:2 --report sessions.jsonl
 
-            Exit codes: 0 stopped by a signal, or every session ended as recorded; 1 a session (with --sessions) deviated from the tape; 2 the tape could not be read or a port could not be bound; 64 invalid arguments.
+            Exit codes: 0 every push session that ended went as recorded (or none ended); 1 a session deviated from the tape; 2 the tape could not be read or a port could not be bound; 64 invalid arguments.
             """
     )
 
