@@ -98,6 +98,16 @@ public struct RecordedSession: Sendable {
         }
     }
 
+    /// The heartbeat interval a client should keep, in milliseconds: the recorded client's
+    /// median, else the `ping-interval` the recorded server announced; nil when neither is known.
+    public var heartbeatIntervalMillis: Int? {
+        let beats = clientMessages.filter { message in
+            guard message.opcode == .binary, case .heartbeat = ClientFrame(message.payload) else { return false }
+            return true
+        }.map(\.offsetMicros)
+        return SessionMonitor.medianInterval(beats).map { Int($0 / 1000) } ?? open.response.flatMap(SessionMonitor.pingIntervalMillis)
+    }
+
     /// True when the recorded server accepted the upgrade (status 101).
     public var wasAccepted: Bool { open.response?.status == 101 }
 }

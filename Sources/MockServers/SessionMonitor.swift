@@ -15,8 +15,7 @@ public struct SessionMonitor: Sendable {
     /// Handshake query differences (recorded vs received); volatile and browser-fingerprint
     /// keys (`MatchRules.fingerprintQueryKeys`) excluded.
     public let queryDifferences: [Difference]
-    /// The heartbeat interval the client should keep, in milliseconds: the recorded client's
-    /// median, else the `ping-interval` the recorded server announced; nil when neither is known.
+    /// The heartbeat interval the client should keep (`RecordedSession.heartbeatIntervalMillis`).
     public let expectedHeartbeatMillis: Int?
     /// Whether a heartbeat interval off by more than 25% is a deviation. Only meaningful when
     /// the replay runs at the recorded speed: a client keeps its own clock.
@@ -40,18 +39,11 @@ public struct SessionMonitor: Sendable {
             .differences(to: NormalizedRequest(IncomingRequest(method: "GET", path: request.path, query: request.query)),
                          rules: rules.ignoring(MatchRules.fingerprintQueryKeys))
             .filter { if case .query = $0.field { true } else { false } }
-        var beats: [UInt64] = []
-        var rooms: [Int64] = []
-        for message in recorded.clientMessages where message.opcode == .binary {
-            switch ClientFrame(message.payload) {
-            case .heartbeat: beats.append(message.offsetMicros)
-            case .enterRoom(let room): rooms.append(room)
-            default: break
-            }
+        recordedEnterRooms = recorded.clientMessages.compactMap { message in
+            guard message.opcode == .binary, case .enterRoom(let room) = ClientFrame(message.payload) else { return nil }
+            return room
         }
-        recordedEnterRooms = rooms
-        expectedHeartbeatMillis = Self.medianInterval(beats).map { Int($0 / 1000) }
-            ?? recorded.open.response.flatMap(Self.pingIntervalMillis)
+        expectedHeartbeatMillis = recorded.heartbeatIntervalMillis
     }
 
     /// Notes that the server sent recorded frame `index` at `time`.

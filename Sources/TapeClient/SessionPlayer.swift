@@ -48,8 +48,7 @@ struct SessionPlayer: Sendable {
                     }
                 }
                 if generated {
-                    let interval = Duration.milliseconds(
-                        SessionMonitor(recorded: session, request: IncomingRequest(method: "GET", path: "/")).expectedHeartbeatMillis ?? 10_000)
+                    let interval = Duration.milliseconds(session.heartbeatIntervalMillis ?? 10_000)
                     try await send(ClientFrames.enterRoom(roomID: roomID), outbound)
                     group.addTask {
                         var sequence: Int64 = 1

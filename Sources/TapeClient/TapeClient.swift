@@ -13,6 +13,8 @@ import WebcastProto
 /// whose client side was not recorded gets a generated one: `im_enter_room`, a heartbeat every
 /// interval and an ack for every frame with `need_ack`.
 ///
+/// A signing request that fails in transport is sent once more before it is recorded as failed.
+///
 /// Everything the client sends and receives is handed to `record` as tape records, in order,
 /// stamped with microseconds since `run` started: the tape of this replay.
 public struct TapeClient: Sendable {
@@ -43,14 +45,17 @@ public struct TapeClient: Sendable {
             let headers = exchange.request.headers.filter { !Self.framingHeaders.contains($0.name.lowercased()) }
             let conn = recorder.nextConnection()
             let started = recorder.now()
-            let response: HTTPResponse?
+            var response: HTTPResponse?
             var failure: String?
-            do {
-                response = try await HTTPClientConnection.send(exchange.request.method, to: url, headers: headers,
-                                                              body: exchange.request.body.bytes, maxBodyBytes: maxMessageBytes)
-            } catch {
-                response = nil
-                failure = "\(error)"
+            // A request that fails in transport is tried once more, as clients do.
+            for _ in 0..<2 where response == nil {
+                do {
+                    response = try await HTTPClientConnection.send(exchange.request.method, to: url, headers: headers,
+                                                                  body: exchange.request.body.bytes, maxBodyBytes: maxMessageBytes)
+                    failure = nil
+                } catch {
+                    failure = "\(error)"
+                }
             }
             recorder.emit { now in
                 .http(HTTPExchange(timeMicros: started, conn: conn, durationMicros: now - started,

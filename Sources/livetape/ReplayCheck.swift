@@ -45,6 +45,11 @@ struct ReplayCheck {
             check.fail(result: "session \(session.session) deviated",
                        detail: "\(tape): replay session \(session.session): " + session.deviations.joined(separator: "; ") + "\n")
         }
+        for record in records.withLock({ $0 }) {
+            if case .http(let exchange) = record, let error = exchange.error {
+                check.details += "\(tape): replay: \(exchange.request.method) \(exchange.request.url) failed: \(error)\n"
+            }
+        }
         var rules = ignore
         rules.add(contentsOf: IgnoreRules(OfflineReplay.movedFields))
         let recorded = records.withLock { $0 }
