@@ -56,29 +56,42 @@ enum Base64 {
         if end % 4 == 1 {
             return .failure(Base64Error(index: end - 1, message: "length \(text.count) is not a valid base64 length"))
         }
-        var out = [UInt8]()
-        out.reserveCapacity(end / 4 * 3 + 2)
+        let groups = end / 4, rest = end % 4
+        let count = groups * 3 + (rest == 0 ? 0 : rest - 1)
         var failure: Base64Error?
-        decodeTable.withUnsafeBufferPointer { table in
-            text.withUnsafeBufferPointer { p in
-                var i = 0
-                var acc: UInt32 = 0
-                var bits = 0
-                while i < end {
-                    let v = table[Int(p[i])]
-                    if v == 0xFF {
-                        failure = Base64Error(index: i, message: "invalid base64 character")
-                        return
+        let out = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            decodeTable.withUnsafeBufferPointer { table in
+                text.withUnsafeBufferPointer { p in
+                    /// The 6-bit values of `width` characters from `i`, packed from the top; nil at a bad character.
+                    func group(_ i: Int, _ width: Int) -> UInt32? {
+                        var acc: UInt32 = 0
+                        for k in 0..<4 {
+                            let v = k < width ? table[Int(p[i + k])] : 0
+                            if v == 0xFF {
+                                failure = Base64Error(index: i + k, message: "invalid base64 character")
+                                return nil
+                            }
+                            acc = acc << 6 | UInt32(v)
+                        }
+                        return acc
                     }
-                    acc = acc << 6 | UInt32(v)
-                    bits += 6
-                    if bits >= 8 {
-                        bits -= 8
-                        out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+                    var o = 0
+                    for g in 0..<groups {
+                        guard let v = group(g * 4, 4) else { return }
+                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                        out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                        out[o + 2] = UInt8(truncatingIfNeeded: v)
+                        o += 3
                     }
-                    i += 1
+                    if rest > 0 {
+                        guard let v = group(groups * 4, rest) else { return }
+                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                        if rest == 3 { out[o + 1] = UInt8(truncatingIfNeeded: v >> 8) }
+                    }
                 }
             }
+            // UInt8 is trivial: nothing written before a failure needs deinitializing.
+            initialized = failure == nil ? count : 0
         }
         if let failure { return .failure(failure) }
         return .success(out)

@@ -72,12 +72,15 @@ public struct FieldDecoder: Sendable {
         let range = range ?? 0..<bytes.count
         let path = path ?? message.name
         if encoded {
-            var out = JSONWriter(capacity: range.count * 2)
-            if walk.encode(.given(message), range: range, path: path, depth: 0, into: &out) {
-                return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: walk.unknown,
-                                     issues: walk.issues, error: nil, captured: walk.captured)
+            let encoding = bytes.withUnsafeBufferPointer { p -> FieldDecoding? in
+                var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
+                                           capture: walk.capture, path: path)
+                var out = JSONWriter(capacity: range.count * 2)
+                guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
+                return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: encoder.unknown,
+                                     issues: [], error: nil, captured: encoder.captured)
             }
-            walk = Walk(decoder: self, bytes: bytes, base: range.lowerBound, capture: capture)
+            if let encoding { return encoding }
         }
         let (fields, error) = walk.message(message, range: range, path: path, depth: 0)
         return FieldDecoding(fields: fields, unknown: walk.unknown, issues: walk.issues,
@@ -93,7 +96,7 @@ public struct FieldDecoder: Sendable {
 }
 
 /// A set of field numbers, tested without hashing for the numbers below 64.
-private struct FieldNumbers {
+struct FieldNumbers {
     private var low: UInt64 = 0
     private var others: Set<Int> = []
 
@@ -155,135 +158,6 @@ private struct Walk {
         var json: JSONValue? {
             if entry.isMap { return .object(mapPairs) }
             return entry.isRepeated ? .array(values) : single
-        }
-    }
-
-    /// Writes the message's fields as canonical JSON into `out` while walking, exactly as the tree of
-    /// `message` would serialize. False, with `out` and the walk's lists left partial, when the tree path
-    /// is needed: fields out of order, a singular field seen twice, a repeated map key, a wire error,
-    /// a value the schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
-    mutating func encode(_ schema: MessageRef, range: Range<Int>, path: String, depth: Int, into out: inout JSONWriter) -> Bool {
-        pathParts.append(path)
-        defer { pathParts.removeLast() }
-        var reader = WireReader(bytes, range: range)
-        var current: (number: Int, close: UInt8?)?
-        var count = 0  // values written in the current repeated field or map
-        var mapKeys: [String] = []
-        out.bytes.append(UInt8(ascii: "{"))
-        do {
-            while let field = try reader.next() {
-                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
-                    captured.append((field.number, r))
-                    continue
-                }
-                guard let entry = self.entry(field.number, of: schema) else {
-                    recordUnknown(field, path: self.path(String(field.number)), schemaKind: nil, depth: depth)
-                    continue
-                }
-                if let open = current, open.number == entry.number {
-                    guard entry.isRepeated else { return false }
-                } else {
-                    if let open = current {
-                        guard open.number < entry.number else { return false }
-                        if let close = open.close { out.bytes.append(close) }
-                        out.bytes.append(UInt8(ascii: ","))
-                    }
-                    current = (entry.number, entry.brackets?.close)
-                    count = 0
-                    if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
-                    entry.key.withUnsafeBufferPointer { out.bytes.append(contentsOf: $0) }
-                    if let brackets = entry.brackets { out.bytes.append(brackets.open) }
-                }
-                guard encodeValue(field, entry: entry, depth: depth, count: &count, mapKeys: &mapKeys, into: &out) else {
-                    return false
-                }
-            }
-        } catch {
-            return false
-        }
-        if let close = current?.close { out.bytes.append(close) }
-        out.bytes.append(UInt8(ascii: "}"))
-        return true
-    }
-
-    /// The message being encoded: the one asked for, or a nested one by its position in the schema
-    /// (looked up per field, so that the walk copies no `MessageSchema`).
-    enum MessageRef {
-        case given(MessageSchema)
-        case index(Int)
-    }
-
-    private func entry(_ number: Int, of message: MessageRef) -> FieldEntry? {
-        switch message {
-        case .given(let schema): schema.entry(number)
-        case .index(let index): decoder.schema.messages[index].entry(number)
-        }
-    }
-
-    /// Writes one occurrence of a declared field (after its key, or a comma in a repeated field); false for the tree path.
-    private mutating func encodeValue(_ field: WireField, entry: FieldEntry, depth: Int, count: inout Int,
-                                      mapKeys: inout [String], into out: inout JSONWriter) -> Bool {
-        @inline(__always) func separate(_ out: inout JSONWriter) {
-            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
-            count += 1
-        }
-        switch (entry.shape, field.value) {
-        case (.map(let index), .lengthDelimited(let range)):
-            // Entries are small: decoded as trees, then written, so that the key comes first whatever the wire order.
-            guard depth < decoder.maxDepth else { return false }
-            let schema = decoder.schema.messages[index]
-            let (value, error) = message(schema, range: range, path: entry.field.name, depth: depth + 1)
-            guard error == nil else { return false }
-            let key = Self.mapKey(value["key"] ?? Self.defaultValue(schema.field(1)?.kind))
-            let item = value["value"] ?? Self.defaultValue(schema.field(2)?.kind)
-            guard !mapKeys.contains(key), !Self.containsDouble(item) else { return false }
-            mapKeys.append(key)
-            separate(&out)
-            out.string(key)
-            out.bytes.append(UInt8(ascii: ":"))
-            out.value(item)
-        case (.message(let index), .lengthDelimited(let range)):
-            guard depth < decoder.maxDepth else { return false }
-            separate(&out)
-            return encode(.index(index), range: range, path: entry.field.name, depth: depth + 1, into: &out)
-        case (.integral, .lengthDelimited(let range)) where entry.isRepeated:
-            let kind = entry.field.kind
-            do {
-                try forEachPacked(kind, range: range) { value in
-                    separate(&out)
-                    Scalar(kind, value)?.write(into: &out)
-                }
-            } catch {
-                return false
-            }
-        case (.string, .lengthDelimited(let range)):
-            let valid = bytes.withUnsafeBufferPointer { p in
-                let text = UnsafeBufferPointer(rebasing: p[range])
-                guard UTF8Bytes.isValid(text) else { return false }
-                separate(&out)
-                out.string(utf8: text)
-                return true
-            }
-            return valid
-        case (.bytes, .lengthDelimited(let range)):
-            separate(&out)
-            out.string(Self.base64(bytes[range]))
-        case (.integral, _):
-            guard let scalar = Scalar(entry.field.kind, field.value) else { return false }
-            separate(&out)
-            scalar.write(into: &out)
-        default:
-            return false
-        }
-        return true
-    }
-
-    private static func containsDouble(_ value: JSONValue) -> Bool {
-        switch value {
-        case .double: return true
-        case .array(let items): return items.contains(where: containsDouble)
-        case .object(let pairs): return pairs.contains { containsDouble($0.1) }
-        default: return false
         }
     }
 
@@ -354,9 +228,9 @@ private struct Walk {
                 slot.single = value
             }
             return error
-        case (_, .lengthDelimited(let range)) where declared.isRepeated && Self.isPackable(kind):
+        case (_, .lengthDelimited(let range)) where declared.isRepeated && ScalarKind(kind) != nil:
             do {
-                slot.values += try packedValues(kind, range: range)
+                slot.values += try packedValues(ScalarKind(kind)!, range: range)
             } catch {
                 return error
             }
@@ -376,7 +250,7 @@ private struct Walk {
         case (.bytes, .lengthDelimited(let range)):
             value = .string(Self.base64(bytes[range]))
         default:
-            guard let scalar = Self.scalar(kind, field.value) else {
+            guard let scalar = ScalarKind(kind).flatMap({ Scalar($0, field.value) })?.json else {
                 recordUnknown(field, path: path(declared.name), schemaKind: Self.kindName(kind), depth: depth)
                 return nil
             }
@@ -414,91 +288,12 @@ private struct Walk {
         }
     }
 
-    private static func isPackable(_ kind: FieldKind) -> Bool {
-        switch kind {
-        case .string, .bytes, .message, .map: return false
-        default: return true
-        }
-    }
-
-    private func packedValues(_ kind: FieldKind, range: Range<Int>) throws(WireError) -> [JSONValue] {
-        var values: [JSONValue] = []
-        try forEachPacked(kind, range: range) { values.append(Scalar(kind, $0)?.json ?? .null) }
-        return values
-    }
-
-    /// Calls `body` with each value of a packed array of `kind`.
-    private func forEachPacked(_ kind: FieldKind, range: Range<Int>, _ body: (WireValue) -> Void) throws(WireError) {
+    private func packedValues(_ kind: ScalarKind, range: Range<Int>) throws(WireError) -> [JSONValue] {
         let reader = WireReader(bytes, range: range)
-        switch Self.wireType(of: kind) {
-        case .fixed32: for v in try reader.packedFixed32(in: range) { body(.fixed32(v)) }
-        case .fixed64: for v in try reader.packedFixed64(in: range) { body(.fixed64(v)) }
-        default: for v in try reader.packedVarints(in: range) { body(.varint(v)) }
-        }
-    }
-
-    static func wireType(of kind: FieldKind) -> WireType {
-        switch kind {
-        case .fixed32, .sfixed32, .float: return .fixed32
-        case .fixed64, .sfixed64, .double: return .fixed64
-        case .string, .bytes, .message, .map: return .lengthDelimited
-        default: return .varint
-        }
-    }
-
-    /// The JSON value of a scalar, or nil when the wire type does not fit the kind.
-    static func scalar(_ kind: FieldKind, _ value: WireValue) -> JSONValue? {
-        Scalar(kind, value)?.json
-    }
-
-    /// A scalar field's value in JSON terms, shared by the tree and the bytes: 64-bit integers as decimal strings.
-    private enum Scalar {
-        case int(Int64), bool(Bool), double(Double), signedString(Int64), unsignedString(UInt64)
-
-        /// Nil when the wire type does not fit the kind.
-        init?(_ kind: FieldKind, _ value: WireValue) {
-            switch (kind, value) {
-            case (.int32, .varint(let v)), (.enumeration, .varint(let v)): self = .int(Int64(Int32(truncatingIfNeeded: v)))
-            case (.uint32, .varint(let v)): self = .int(Int64(UInt32(truncatingIfNeeded: v)))
-            case (.sint32, .varint(let v)): self = .int(Int64(Wire.zigzagDecode32(v)))
-            case (.bool, .varint(let v)): self = .bool(v != 0)
-            case (.int64, .varint(let v)): self = .signedString(Int64(bitPattern: v))
-            case (.uint64, .varint(let v)): self = .unsignedString(v)
-            case (.sint64, .varint(let v)): self = .signedString(Wire.zigzagDecode64(v))
-            case (.fixed32, .fixed32(let v)): self = .int(Int64(v))
-            case (.sfixed32, .fixed32(let v)): self = .int(Int64(Int32(bitPattern: v)))
-            case (.float, .fixed32(let v)): self = .double(Double(Float(bitPattern: v)))
-            case (.fixed64, .fixed64(let v)): self = .unsignedString(v)
-            case (.sfixed64, .fixed64(let v)): self = .signedString(Int64(bitPattern: v))
-            case (.double, .fixed64(let v)): self = .double(Double(bitPattern: v))
-            default: return nil
-            }
-        }
-
-        var json: JSONValue {
-            switch self {
-            case .int(let n): .int(n)
-            case .bool(let b): .bool(b)
-            case .double(let d): .double(d)
-            case .signedString(let n): .string(String(n))
-            case .unsignedString(let n): .string(String(n))
-            }
-        }
-
-        func write(into out: inout JSONWriter) {
-            switch self {
-            case .int(let n): out.int(n)
-            case .bool(let b): b ? out.raw("true") : out.raw("false")
-            case .double(let d): out.double(d)
-            case .signedString(let n):
-                out.bytes.append(UInt8(ascii: "\""))
-                out.int(n)
-                out.bytes.append(UInt8(ascii: "\""))
-            case .unsignedString(let n):
-                out.bytes.append(UInt8(ascii: "\""))
-                out.uint(n)
-                out.bytes.append(UInt8(ascii: "\""))
-            }
+        switch kind.packedWireType {
+        case .fixed32: return try reader.packedFixed32(in: range).map { Scalar(kind, .fixed32($0))?.json ?? .null }
+        case .fixed64: return try reader.packedFixed64(in: range).map { Scalar(kind, .fixed64($0))?.json ?? .null }
+        default: return try reader.packedVarints(in: range).map { Scalar(kind, .varint($0))?.json ?? .null }
         }
     }
 
@@ -515,23 +310,9 @@ private struct Walk {
 
     /// Records a field the schema cannot place, decoding its value schema-less.
     private mutating func recordUnknown(_ field: WireField, path: String, schemaKind: String?, depth: Int) {
-        let value: JSONValue
-        switch field.value {
-        case .varint(let v), .fixed64(let v): value = .string(String(v))
-        case .fixed32(let v): value = .int(Int64(v))
-        case .lengthDelimited(let range):
-            let maxDepth = decoder.maxDepth - depth
-            switch WireGuess.classify(bytes, range: range, maxDepth: maxDepth) {
-            case .string: value = ["string": .string(String(decoding: bytes[range], as: UTF8.self))]
-            case .message: value = ["message": Self.json(WireKit.decodeRaw(bytes, range: range, maxDepth: maxDepth).fields)]
-            case .bytes: value = ["bytes": .string(Self.base64(bytes[range]))]
-            }
-        case .group(let range):
-            value = ["group": Self.json(WireKit.decodeRaw(bytes, range: range, maxDepth: decoder.maxDepth - depth).fields)]
-        }
         unknown.append(UnknownField(
-            path: path, number: field.number, wireType: field.wireType,
-            offset: field.offset - base, schemaKind: schemaKind, value: value))
+            path: path, number: field.number, wireType: field.wireType, offset: field.offset - base,
+            schemaKind: schemaKind, value: UnknownField.schemaLessValue(of: field, in: bytes, maxDepth: decoder.maxDepth - depth)))
     }
 
     /// A schema-less message keyed by field number; repeated numbers become arrays.
@@ -558,6 +339,25 @@ private struct Walk {
         case .bytes(let bytes, _): return ["bytes": .string(base64(bytes))]
         case .message(let fields, _): return ["message": json(fields)]
         case .group(let fields, _): return ["group": json(fields)]
+        }
+    }
+}
+
+extension UnknownField {
+    /// The value of a field decoded without a schema, as `protoc --decode_raw` would; a
+    /// length-delimited value is told apart as a string, a message or bytes.
+    static func schemaLessValue(of field: WireField, in bytes: [UInt8], maxDepth: Int) -> JSONValue {
+        switch field.value {
+        case .varint(let v), .fixed64(let v): return .string(String(v))
+        case .fixed32(let v): return .int(Int64(v))
+        case .lengthDelimited(let range):
+            switch WireGuess.classify(bytes, range: range, maxDepth: maxDepth) {
+            case .string: return ["string": .string(String(decoding: bytes[range], as: UTF8.self))]
+            case .message: return ["message": Walk.json(WireKit.decodeRaw(bytes, range: range, maxDepth: maxDepth).fields)]
+            case .bytes: return ["bytes": .string(Walk.base64(bytes[range]))]
+            }
+        case .group(let range):
+            return ["group": Walk.json(WireKit.decodeRaw(bytes, range: range, maxDepth: maxDepth).fields)]
         }
     }
 }

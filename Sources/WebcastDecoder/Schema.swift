@@ -29,47 +29,11 @@ final class FieldEntry: Sendable {
     let number: Int
     let isRepeated: Bool
     let isMap: Bool
-    /// The field's key as canonical JSON writes it: `"name":`.
-    let key: [UInt8]
-    /// What opens and closes the field's values in JSON: `{}` for a map, `[]` when repeated.
-    let brackets: (open: UInt8, close: UInt8)?
-    let shape: Shape
-
-    /// The kind, as the encoding walk dispatches on it (without the strings `FieldKind` carries).
-    enum Shape {
-        /// An integer or bool.
-        case integral
-        /// A float or double.
-        case floating
-        case string, bytes
-        case message(Int)
-        case map(Int)
-        /// A message or map whose message the schema lacks.
-        case unresolved
-    }
-
     init(_ field: FieldSchema) {
         self.field = field
         number = field.number
         isRepeated = field.isRepeated
         if case .map = field.kind { isMap = true } else { isMap = false }
-        if isMap {
-            brackets = (UInt8(ascii: "{"), UInt8(ascii: "}"))
-        } else {
-            brackets = field.isRepeated ? (UInt8(ascii: "["), UInt8(ascii: "]")) : nil
-        }
-        switch field.kind {
-        case .float, .double: shape = .floating
-        case .string: shape = .string
-        case .bytes: shape = .bytes
-        case .message: shape = field.messageIndex.map(Shape.message) ?? .unresolved
-        case .map: shape = field.messageIndex.map(Shape.map) ?? .unresolved
-        default: shape = .integral
-        }
-        var writer = JSONWriter(capacity: field.name.utf8.count + 3)
-        writer.string(field.name)
-        writer.raw(":")
-        key = writer.bytes
     }
 }
 
@@ -79,15 +43,18 @@ public struct MessageSchema: Sendable {
     public var fullName: String
     /// The short name, e.g. `WebcastChatMessage`: what a push frame's `method` carries.
     public var name: String
+    /// Its position in `Schema.messages`.
+    let index: Int
     public private(set) var fields: [Int: FieldSchema]
     /// Fields numbered below `denseLimit`, indexed by number, for the hot path.
     private var dense: [FieldEntry?]
     private var sparse: [Int: FieldEntry]
     private static let denseLimit = 64
 
-    init(fullName: String, name: String, fields: [Int: FieldSchema]) {
+    init(fullName: String, name: String, index: Int, fields: [Int: FieldSchema]) {
         self.fullName = fullName
         self.name = name
+        self.index = index
         self.fields = fields
         dense = (0..<Self.denseLimit).map { fields[$0].map(FieldEntry.init) }
         sparse = fields.filter { $0.key >= Self.denseLimit }.mapValues(FieldEntry.init)
@@ -112,6 +79,8 @@ public struct Schema: Sendable {
     public private(set) var messages: [MessageSchema] = []
     private var byFullName: [String: Int] = [:]
     private var byShortName: [String: Int] = [:]
+    /// The messages flattened for the encoding walk.
+    private(set) var encoding = EncodingTable([])
 
     /// The schema of `Proto/webcast.proto`.
     public static let webcast: Schema = {
@@ -138,8 +107,10 @@ public struct Schema: Sendable {
                 default: break
                 }
             }
-            messages[index] = MessageSchema(fullName: messages[index].fullName, name: messages[index].name, fields: fields)
+            messages[index] = MessageSchema(fullName: messages[index].fullName, name: messages[index].name, index: index,
+                                            fields: fields)
         }
+        encoding = EncodingTable(messages)
     }
 
     private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) {
@@ -157,7 +128,7 @@ public struct Schema: Sendable {
             )
         }
         byFullName[fullName] = messages.count
-        messages.append(MessageSchema(fullName: fullName, name: message.name, fields: fields))
+        messages.append(MessageSchema(fullName: fullName, name: message.name, index: messages.count, fields: fields))
     }
 
     private func kind(of field: Google_Protobuf_FieldDescriptorProto, in message: Google_Protobuf_DescriptorProto) -> FieldKind {

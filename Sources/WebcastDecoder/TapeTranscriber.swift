@@ -59,6 +59,36 @@ public struct TapeTranscriber: Sendable {
         return views.map { render(decoded, view: $0, context: context) }
     }
 
+    /// Transcribes `entries` in order, decoding batches of them on `workers` threads while the
+    /// next batch is read, so that reading, decoding and `emit` overlap; `emit` gets each entry's
+    /// records by view, in the order of `entries`, on the calling thread. Memory stays bounded
+    /// by two batches. Errors are counted in `errorCount` as one entry at a time would.
+    public mutating func transcribe<Entries: Sequence<TapeEntry>>(
+        _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+        batchSize: Int = 256, emit: ([[JSONValue]]) -> Void
+    ) {
+        guard workers > 1 else {
+            for entry in entries { emit(recordsByView(for: entry)) }
+            return
+        }
+        var iterator = entries.makeIterator()
+        let group = DispatchGroup()
+        var inFlight: TranscribedBatch?
+        while true {
+            var batch: [TapeEntry] = []
+            batch.reserveCapacity(batchSize)
+            while batch.count < batchSize, let entry = iterator.next() { batch.append(entry) }
+            group.wait()
+            let done = inFlight
+            inFlight = batch.isEmpty ? nil : TranscribedBatch(batch, transcriber: self, workers: workers, group: group)
+            if let done {
+                errorCount += done.errorCount
+                done.results.forEach(emit)
+            }
+            if inFlight == nil { break }
+        }
+    }
+
     /// What one tape record holds once decoded, ready to render in any view.
     private enum Decoded {
         case http(HTTPExchange, DecodedFetchResult?)
@@ -130,4 +160,38 @@ public struct TapeTranscriber: Sendable {
         else { return nil }
         return decoder.decodeFetchResult(response.body.bytes)
     }
+}
+
+/// One batch of tape entries being transcribed on worker threads, each worker taking a
+/// contiguous part and writing only its own slots; read once the dispatch group is done.
+private final class TranscribedBatch: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<[[JSONValue]]>
+    private let errorCounts: UnsafeMutableBufferPointer<Int>
+
+    init(_ entries: [TapeEntry], transcriber: TapeTranscriber, workers: Int, group: DispatchGroup) {
+        slots = .allocate(capacity: entries.count)
+        slots.initialize(repeating: [])
+        errorCounts = .allocate(capacity: workers)
+        errorCounts.initialize(repeating: 0)
+        let share = (entries.count + workers - 1) / workers
+        for worker in 0..<workers {
+            let part = min(worker * share, entries.count)..<min((worker + 1) * share, entries.count)
+            guard !part.isEmpty else { continue }
+            DispatchQueue.global().async(group: group) { [self] in
+                var transcriber = transcriber
+                let before = transcriber.errorCount
+                for index in part { slots[index] = transcriber.recordsByView(for: entries[index]) }
+                errorCounts[worker] = transcriber.errorCount - before
+            }
+        }
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+        errorCounts.deallocate()
+    }
+
+    var results: UnsafeMutableBufferPointer<[[JSONValue]]> { slots }
+    var errorCount: Int { errorCounts.reduce(0, +) }
 }

@@ -268,3 +268,34 @@ public struct WireReader: Sendable {
         }
     }
 }
+
+/// A forward cursor over the fields of one protobuf message in memory the caller keeps alive,
+/// for walks that must not touch a reference count per field. Offsets are relative to `base`.
+public struct UnsafeWireReader {
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline let end: Int
+    @usableFromInline var position: Int
+    @usableFromInline let maxGroupDepth: Int
+
+    /// A reader over `range` of the bytes at `base`.
+    @inlinable
+    public init(_ base: UnsafePointer<UInt8>, range: Range<Int>, maxGroupDepth: Int = 64) {
+        self.base = base
+        self.end = range.upperBound
+        self.position = range.lowerBound
+        self.maxGroupDepth = maxGroupDepth
+    }
+
+    /// The next field, or nil at the clean end of the range.
+    @inlinable @inline(__always)
+    public mutating func next() throws(WireError) -> WireField? {
+        if position >= end { return nil }
+        return try WireScan.field(base, &position, end, maxDepth: maxGroupDepth)
+    }
+
+    /// Reads a varint at `position` (below `end`) of the bytes at `base`, as in a packed array.
+    @inlinable @inline(__always)
+    public static func varint(_ base: UnsafePointer<UInt8>, _ position: inout Int, _ end: Int) throws(WireError) -> UInt64 {
+        try WireScan.varint(base, &position, end)
+    }
+}

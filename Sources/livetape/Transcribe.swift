@@ -25,8 +25,6 @@ func transcribeTape(path: String?, views: [TranscriptView], decoder: PushFrameDe
         }
         return transcriber.errorCount
     }
-    for entry in reader {
-        emitAll(transcriber.recordsByView(for: entry))
-    }
+    transcriber.transcribe(reader, emit: emitAll)
     return transcriber.errorCount
 }

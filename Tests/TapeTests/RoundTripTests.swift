@@ -132,7 +132,14 @@ import Testing
             let unpadded = text.replacingOccurrences(of: "=", with: "")
             #expect(try Base64.decode(Array(unpadded.utf8)).get() == bytes)
         }
-        #expect((try? Base64.decode(Array("a$bc".utf8)).get()) == nil)
         #expect((try? Base64.decode(Array("abcde".utf8)).get()) == nil)
+        // The index of the first bad character, in a whole group or in the last, short one.
+        for (text, index) in [("a$bc", 1), ("AAAAAAA*AAAA", 7), ("AAAAA!A", 5), ("AAAAAA=A", 6)] {
+            guard case .failure(let error) = Base64.decode(Array(text.utf8)) else {
+                Issue.record("\(text) decoded")
+                continue
+            }
+            #expect(error.index == index, "\(text)")
+        }
     }
 }

@@ -44,6 +44,44 @@ import WebcastDecoder
         #expect(encodedCount > 100)
     }
 
+    /// Fixture messages with bytes changed at random (seeded): whichever way the walk goes, it agrees with the tree.
+    @Test func mutatedMessagesEncodeAsTheirTree() throws {
+        let frames = PushFrameDecoder()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var checked = 0
+        let tape = GoldenTranscriptTests.fixtures.appendingPathComponent("session-5min.tape").path
+        for entry in try TapeReader(path: tape) where checked < 3000 {
+            guard case .success(.wsMessage(let message)) = entry.result, message.opcode == .binary,
+                  case .fetchResult(let result) = frames.decodeFrame(message.payload.bytes).body
+            else { continue }
+            for inner in result.messages where !inner.isUnknownMethod && !inner.payload.isEmpty {
+                var payload = inner.payload
+                for _ in 0...random(3) { payload[random(payload.count)] = UInt8(random(256)) }
+                try bothWays(inner.method, payload)
+                checked += 1
+            }
+        }
+        #expect(checked >= 3000)
+    }
+
+    /// Offsets are relative to the range decoded, whichever way the walk goes; captured ranges stay absolute.
+    @Test func offsetsAreRelativeToTheRange() throws {
+        let schema = try #require(decoder.schema.message(forMethod: "WebcastChatMessage"))
+        // A 3-byte prefix, then content "hi" (3) and an unknown field 99 (varint 1).
+        let bytes: [UInt8] = [0xAA, 0xBB, 0xCC, 0x1A, 0x02, 0x68, 0x69, 0x98, 0x06, 0x01]
+        let tree = decoder.decode(bytes, range: 3..<bytes.count, as: schema, capture: [3])
+        let encoded = decoder.decode(bytes, range: 3..<bytes.count, as: schema, capture: [3], encoded: true)
+        #expect(Self.isEncoded(encoded.fields))
+        #expect(encoded.unknown == tree.unknown)
+        #expect(encoded.unknown.map(\.offset) == [4])
+        #expect(encoded.captured.map(\.range) == [5..<7])
+        #expect(tree.captured.map(\.range) == [5..<7])
+    }
+
     @Test func nonCanonicalWireFallsBackToTheTree() throws {
         // WebcastChatMessage: content (3) before common (1); content twice; a repeated map key; invalid UTF-8.
         let outOfOrder: [UInt8] = [0x1A, 0x01, 0x61, 0x0A, 0x00]

@@ -1,0 +1,328 @@
+import Foundation
+import JSONKit
+import WireKit
+
+/// The schema flattened into plain values in one allocation, as the encoding walk reads it:
+/// looking a field up copies no strings and takes no reference counts.
+final class EncodingTable: @unchecked Sendable {
+    /// One declared field, or `.absent`.
+    struct Field {
+        enum Shape: UInt8 {
+            case absent, integral, floating, string, bytes, message, map
+            /// A message or map whose message the schema lacks.
+            case unresolved
+        }
+
+        var shape: Shape = .absent
+        var scalar: ScalarKind = .int32
+        var isRepeated = false
+        /// What opens and closes the field's values in JSON (`{}` for a map, `[]` when repeated); 0 when nothing.
+        var open: UInt8 = 0
+        var close: UInt8 = 0
+        /// For message and map fields: the position of their message in `Schema.messages`.
+        var nested: Int32 = 0
+        /// The field's key as canonical JSON writes it (`"name":`), a range of `keys`.
+        var keyStart: Int32 = 0
+        var keyCount: Int32 = 0
+    }
+
+    /// Fields numbered below this are looked up by position; others (rare) in `sparse`.
+    private static let denseLimit = 4096
+    private let fields: UnsafeMutableBufferPointer<Field>
+    /// Per message: where its fields start in `fields`, and how many numbers they cover.
+    private let starts: UnsafeMutableBufferPointer<(start: Int, count: Int)>
+    private let sparse: [Int: Field]
+    let keys: UnsafeMutableBufferPointer<UInt8>
+
+    init(_ messages: [MessageSchema]) {
+        var counts: [Int] = []
+        var sparse: [Int: Field] = [:]
+        var keyBytes: [UInt8] = []
+        var entries: [(message: Int, field: FieldSchema)] = []
+        for (index, message) in messages.enumerated() {
+            let dense = message.fields.keys.filter { $0 < Self.denseLimit }
+            counts.append((dense.max() ?? -1) + 1)
+            entries += message.fields.values.map { (index, $0) }
+        }
+        starts = .allocate(capacity: max(1, counts.count))
+        var total = 0
+        for (index, count) in counts.enumerated() {
+            starts[index] = (total, count)
+            total += count
+        }
+        fields = .allocate(capacity: max(1, total))
+        fields.initialize(repeating: Field())
+        for (message, schema) in entries {
+            var field = Field(schema)
+            var writer = JSONWriter(capacity: schema.name.utf8.count + 3)
+            writer.string(schema.name)
+            writer.raw(":")
+            field.keyStart = Int32(keyBytes.count)
+            field.keyCount = Int32(writer.bytes.count)
+            keyBytes += writer.bytes
+            if schema.number < Self.denseLimit {
+                fields[starts[message].start + schema.number] = field
+            } else {
+                sparse[Self.sparseKey(message, schema.number)] = field
+            }
+        }
+        self.sparse = sparse
+        keys = .allocate(capacity: max(1, keyBytes.count))
+        _ = keys.initialize(from: keyBytes)
+    }
+
+    deinit {
+        fields.deallocate()
+        starts.deallocate()
+        keys.deallocate()
+    }
+
+    /// The field `number` of message `message`; `.absent` when the schema does not declare it.
+    @inline(__always)
+    func field(_ message: Int, _ number: Int) -> Field {
+        let (start, count) = starts[message]
+        if number < count { return fields[start + number] }
+        return number < Self.denseLimit || sparse.isEmpty ? Field() : sparse[Self.sparseKey(message, number)] ?? Field()
+    }
+
+    private static func sparseKey(_ message: Int, _ number: Int) -> Int { message << 32 | number }
+}
+
+extension EncodingTable.Field {
+    init(_ schema: FieldSchema) {
+        isRepeated = schema.isRepeated
+        switch schema.kind {
+        case .float, .double: shape = .floating
+        case .string: shape = .string
+        case .bytes: shape = .bytes
+        case .message: shape = schema.messageIndex == nil ? .unresolved : .message
+        case .map: shape = schema.messageIndex == nil ? .unresolved : .map
+        default: shape = .integral
+        }
+        scalar = ScalarKind(schema.kind) ?? .int32
+        nested = Int32(schema.messageIndex ?? 0)
+        if shape == .map {
+            (open, close) = (UInt8(ascii: "{"), UInt8(ascii: "}"))
+        } else if isRepeated {
+            (open, close) = (UInt8(ascii: "["), UInt8(ascii: "]"))
+        }
+    }
+}
+
+/// Writes a message as canonical JSON while walking its wire bytes, exactly as the decoded tree
+/// would serialize — or gives up (returns false) when only the tree can say it right: fields out
+/// of number order, a singular field seen twice, a repeated map key, a wire error, a value the
+/// schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
+struct EncodingWalk {
+    private let schema: Schema
+    private let table: EncodingTable
+    private let bytes: [UInt8]
+    private let base: UnsafePointer<UInt8>
+    private let maxDepth: Int
+    /// Where the message walked starts: offsets are reported relative to it.
+    private let offsetBase: Int
+    private let capture: FieldNumbers
+    private let rootPath: String
+    /// The message and field number of each nested message being walked, for the path of an unknown field.
+    private var nesting: [(message: Int, number: Int)] = []
+    var unknown: [UnknownField] = []
+    var captured: [(number: Int, range: Range<Int>)] = []
+
+    /// `base` must point at the storage of `bytes`, kept alive by the caller for the walk.
+    init(decoder: FieldDecoder, bytes: [UInt8], base: UnsafePointer<UInt8>, offsetBase: Int, capture: FieldNumbers,
+         path: String) {
+        schema = decoder.schema
+        table = decoder.schema.encoding
+        self.bytes = bytes
+        self.base = base
+        maxDepth = decoder.maxDepth
+        self.offsetBase = offsetBase
+        self.capture = capture
+        rootPath = path
+        nesting.reserveCapacity(8)
+    }
+
+    /// Writes message `message` (its position in the schema) found in `range`; false when the tree is needed.
+    mutating func encode(_ message: Int, range: Range<Int>, depth: Int, into out: inout JSONWriter) -> Bool {
+        var reader = UnsafeWireReader(base, range: range)
+        var current = -1
+        var close: UInt8 = 0
+        var count = 0  // values written in the current repeated field or map
+        var mapKeys: [String] = []
+        out.bytes.append(UInt8(ascii: "{"))
+        do {
+            while let field = try reader.next() {
+                if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
+                    captured.append((field.number, r))
+                    continue
+                }
+                let entry = table.field(message, field.number)
+                guard entry.shape != .absent else {
+                    recordUnknown(field, in: message, depth: depth)
+                    continue
+                }
+                if field.number == current {
+                    guard entry.isRepeated else { return false }
+                } else {
+                    if current >= 0 {
+                        guard current < field.number else { return false }
+                        if close != 0 { out.bytes.append(close) }
+                        out.bytes.append(UInt8(ascii: ","))
+                    }
+                    current = field.number
+                    close = entry.close
+                    count = 0
+                    if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
+                    out.bytes.append(contentsOf: UnsafeBufferPointer(
+                        rebasing: table.keys[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyCount)]))
+                    if entry.open != 0 { out.bytes.append(entry.open) }
+                }
+                if entry.shape == .map {
+                    guard case .lengthDelimited(let range) = field.value, depth < maxDepth else { return false }
+                    if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+                    count += 1
+                    nesting.append((message, field.number))
+                    defer { nesting.removeLast() }
+                    guard encodeMapEntry(Int(entry.nested), range: range, depth: depth + 1, keys: &mapKeys, into: &out) else {
+                        return false
+                    }
+                    continue
+                }
+                guard encodeValue(field, entry, in: message, depth: depth, count: &count, into: &out) else { return false }
+            }
+        } catch {
+            return false
+        }
+        if close != 0 { out.bytes.append(close) }
+        out.bytes.append(UInt8(ascii: "}"))
+        return true
+    }
+
+    /// Writes one occurrence of a declared field that is not a map (after its key, or a comma
+    /// in a repeated field); false for the tree path.
+    private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int, depth: Int,
+                                      count: inout Int, into out: inout JSONWriter) -> Bool {
+        @inline(__always) func separate(_ out: inout JSONWriter) {
+            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+            count += 1
+        }
+        switch (entry.shape, field.value) {
+        case (.message, .lengthDelimited(let range)):
+            guard depth < maxDepth else { return false }
+            separate(&out)
+            nesting.append((message, field.number))
+            defer { nesting.removeLast() }
+            return encode(Int(entry.nested), range: range, depth: depth + 1, into: &out)
+        case (.integral, .lengthDelimited(let range)) where entry.isRepeated:
+            return writePacked(entry.scalar, range: range, count: &count, into: &out)
+        case (.string, .lengthDelimited(let range)):
+            let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+            guard UTF8Bytes.isValid(text) else { return false }
+            separate(&out)
+            out.string(utf8: text)
+        case (.bytes, .lengthDelimited(let range)):
+            separate(&out)
+            out.string(Data(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)).base64EncodedString())
+        case (.integral, _):
+            guard let scalar = Scalar(entry.scalar, field.value) else { return false }
+            separate(&out)
+            scalar.write(into: &out)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Writes the values of a packed repeated integral field.
+    private func writePacked(_ kind: ScalarKind, range: Range<Int>, count: inout Int, into out: inout JSONWriter) -> Bool {
+        let width: Int
+        switch kind.packedWireType {
+        case .fixed32: width = 4
+        case .fixed64: width = 8
+        default: width = 0
+        }
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let value: WireValue
+            if width == 0 {
+                guard let v = try? UnsafeWireReader.varint(base, &position, range.upperBound) else { return false }
+                value = .varint(v)
+            } else {
+                guard range.upperBound - position >= width else { return false }
+                let raw = UnsafeRawPointer(base + position)
+                value = width == 4 ? .fixed32(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+                    : .fixed64(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
+                position += width
+            }
+            guard let scalar = Scalar(kind, value) else { return false }
+            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+            count += 1
+            scalar.write(into: &out)
+        }
+        return true
+    }
+
+    /// Writes one map entry (message `entryMessage`: key 1, value 2) as `"key":value`, the last
+    /// occurrence of each winning and absent ones read as their defaults; false for the tree path.
+    private mutating func encodeMapEntry(_ entryMessage: Int, range: Range<Int>, depth: Int, keys: inout [String],
+                                         into out: inout JSONWriter) -> Bool {
+        var reader = UnsafeWireReader(base, range: range)
+        var keyField: WireField?
+        var valueField: WireField?
+        do {
+            while let field = try reader.next() {
+                switch field.number {
+                case 1: keyField = field
+                case 2: valueField = field
+                default: return false
+                }
+            }
+        } catch {
+            return false
+        }
+        let keyEntry = table.field(entryMessage, 1), valueEntry = table.field(entryMessage, 2)
+        let key: String
+        switch (keyEntry.shape, keyField?.value) {
+        case (.string, .lengthDelimited(let r)?):
+            let text = UnsafeBufferPointer(start: base + r.lowerBound, count: r.count)
+            guard UTF8Bytes.isValid(text) else { return false }
+            key = String(decoding: text, as: UTF8.self)
+        case (.string, nil):
+            key = ""
+        case (.integral, let value):
+            guard let scalar = value.map({ Scalar(keyEntry.scalar, $0) }) ?? Scalar(keyEntry.scalar, .varint(0)) else { return false }
+            key = scalar.mapKey
+        default:
+            return false
+        }
+        guard !keys.contains(key) else { return false }
+        keys.append(key)
+        out.string(key)
+        out.bytes.append(UInt8(ascii: ":"))
+        guard let valueField else {
+            switch valueEntry.shape {
+            case .integral, .floating: out.value(valueEntry.scalar.defaultJSON)
+            case .string, .bytes: out.raw("\"\"")
+            case .message: out.raw("{}")
+            default: return false
+            }
+            return true
+        }
+        var ignored = 0
+        nesting.append((entryMessage, 2))
+        defer { nesting.removeLast() }
+        return encodeValue(valueField, valueEntry, in: entryMessage, depth: depth, count: &ignored, into: &out)
+    }
+
+    /// Records a field the schema does not declare, decoding its value schema-less.
+    private mutating func recordUnknown(_ field: WireField, in message: Int, depth: Int) {
+        var parts = [rootPath]
+        for (outer, number) in nesting {
+            parts.append(schema.messages[outer].field(number)?.name ?? String(number))
+        }
+        parts.append(String(field.number))
+        unknown.append(UnknownField(
+            path: parts.joined(separator: "."), number: field.number, wireType: field.wireType, offset: field.offset - offsetBase,
+            schemaKind: nil, value: UnknownField.schemaLessValue(of: field, in: bytes, maxDepth: maxDepth - depth)))
+    }
+}
