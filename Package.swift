@@ -17,12 +17,14 @@ let package = Package(
         .library(name: "LiveTapeTesting", targets: ["LiveTapeTesting"]),
         .library(name: "RecordingProxy", targets: ["RecordingProxy"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "TLSDecryption", targets: ["TLSDecryption"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -44,7 +46,8 @@ let package = Package(
         .target(name: "JSONKit"),
         .target(name: "Tape", dependencies: ["JSONKit"]),
         .target(name: "Transcript", dependencies: ["JSONKit"]),
-        .target(name: "Capture", dependencies: ["CPcap", "Tape", "JSONKit", "WireKit"]),
+        .target(name: "TLSDecryption", dependencies: ["WireKit", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Capture", dependencies: ["CPcap", "Tape", "JSONKit", "WireKit", "TLSDecryption"]),
         .target(
             name: "WebcastDecoder",
             dependencies: [
@@ -98,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "livetape",
             dependencies: [
-                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Capture", "Inspection", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
+                "WebcastDecoder", "FixtureSynth", "MockServers", "TapeClient", "RecordingProxy", "Capture", "TLSDecryption", "Inspection", "Tape", "JSONKit", "Transcript", "WireKit", "CPcap", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -130,7 +133,8 @@ let package = Package(
             name: "RecordingProxyTests",
             dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto", "WireKit"]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Tape", "WireKit", "MockServers", "TapeClient"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "TLSDecryption", "Tape", "WireKit", "MockServers", "TapeClient"]),
+        .testTarget(name: "TLSDecryptionTests", dependencies: ["TLSDecryption", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",

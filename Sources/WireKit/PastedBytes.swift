@@ -52,7 +52,9 @@ public enum PastedBytes {
         }
     }
 
-    static func hex(_ input: [UInt8]) -> [UInt8]? {
+    /// The bytes hex text spells (separators `:`, `,`, whitespace and `0x` prefixes allowed), or
+    /// nil when it is not an even number of hex digits.
+    public static func hex(_ input: [UInt8]) -> [UInt8]? {
         var nibbles: [UInt8] = []
         nibbles.reserveCapacity(input.count)
         var i = 0
