@@ -133,8 +133,10 @@ let package = Package(
             name: "RecordingProxyTests",
             dependencies: ["RecordingProxy", "TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WebcastProto", "WireKit"]
         ),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "TLSDecryption", "Tape", "WireKit", "MockServers", "TapeClient"]),
-        .testTarget(name: "TLSDecryptionTests", dependencies: ["TLSDecryption", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "CaptureTests",
+            dependencies: ["Capture", "TLSDecryption", "Tape", "WireKit", "MockServers", "TapeClient", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "LiveTapeCLITests",

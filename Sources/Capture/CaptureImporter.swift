@@ -1,10 +1,12 @@
 import Foundation
 import Tape
+import TLSDecryption
 import WireKit
 
 /// Turns captured packets into tape records: TCP connections reassembled, HTTP/1.1 exchanges
 /// and WebSocket sessions (handshake, messages both ways, close) parsed out of them, gaps where
-/// the capture missed bytes. TLS connections are counted and skipped.
+/// the capture missed bytes. TLS connections are decrypted with the secrets of a key log when one
+/// is given (their URLs are https:// and wss://), else counted and skipped.
 public struct CaptureImporter {
     /// What an import found.
     public struct Summary: Sendable, Hashable {
@@ -14,8 +16,13 @@ public struct CaptureImporter {
         public var webSocketSessions = 0
         public var messages = 0
         public var gaps = 0
-        /// `client → server` of each TLS connection skipped.
+        /// `client → server` of each TLS connection skipped (no key log).
         public var skippedTLS: [String] = []
+        /// TLS connections decrypted with the key log, each with its version and cipher suite.
+        public var decryptedTLS: [String] = []
+        /// What could not be decrypted with the key log: connections without keys, unsupported
+        /// versions or suites, records that failed authentication, streams cut by a gap.
+        public var undecryptedTLS: [String] = []
         /// Connections whose bytes could not be parsed, with why.
         public var unparsed: [String] = []
         /// Connections picked up at a message or frame boundary after missing bytes or a
@@ -25,13 +32,21 @@ public struct CaptureImporter {
 
     public private(set) var summary = Summary()
     private let bufferLimit: Int
+    /// The secrets TLS connections are decrypted with; nil skips them. May be replaced while
+    /// capturing, as a browser adds to its key log.
+    public var keyLog: KeyLog?
+    private let waitsForKeys: Bool
     private var connections: [Set<TCPSegment.Endpoint>: Connection] = [:]
     private var records: [TapeRecord] = []
     private var start: UInt64?
 
-    /// `bufferLimit`: out-of-order bytes held per direction before a gap is declared.
-    public init(bufferLimit: Int = 4 << 20) {
+    /// `bufferLimit`: out-of-order bytes held per direction before a gap is declared (and TLS
+    /// records held waiting for their keys). `keyLog`: decrypt TLS connections with its secrets;
+    /// `waitsForKeys`: a connection whose keys are not in it yet waits for them (a live capture).
+    public init(bufferLimit: Int = 4 << 20, keyLog: KeyLog? = nil, waitsForKeys: Bool = false) {
         self.bufferLimit = bufferLimit
+        self.keyLog = keyLog
+        self.waitsForKeys = waitsForKeys
     }
 
     /// Adds one packet.
@@ -47,9 +62,9 @@ public struct CaptureImporter {
                 : segment.source.port > segment.destination.port ? segment.source : segment.destination
             summary.connections += 1
             connections[key] = Connection(conn: summary.connections, client: client, server: client == segment.source ? segment.destination : segment.source,
-                                          fromStart: segment.isSYN, bufferLimit: bufferLimit)
+                                          fromStart: segment.isSYN, bufferLimit: bufferLimit, waitsForKeys: waitsForKeys)
         }
-        connections[key]!.add(segment, time: time, into: &records, summary: &summary)
+        connections[key]!.add(segment, time: time, keyLog: keyLog, into: &records, summary: &summary)
     }
 
     /// The records completed so far that are older than `horizon` (microseconds since the
@@ -70,7 +85,7 @@ public struct CaptureImporter {
     /// Ends every connection and returns all records in time order.
     public mutating func finish() -> [TapeRecord] {
         for key in connections.keys.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) {
-            connections[key]!.finish(into: &records, summary: &summary)
+            connections[key]!.finish(keyLog: keyLog, into: &records, summary: &summary)
         }
         connections = [:]
         return records.enumerated().sorted { ($0.element.timeMicros, $0.offset) < ($1.element.timeMicros, $1.offset) }.map(\.element)
@@ -84,7 +99,10 @@ private struct Connection {
     let server: TCPSegment.Endpoint
     /// Whether the capture saw the connection open (its SYN): parsing starts on a boundary.
     let fromStart: Bool
+    let waitsForKeys: Bool
     var streams: [TCPStream]
+    /// The TLS layer of a connection decrypted with the key log: its plaintext is parsed.
+    var tls: TLSDecryptor?
     var lastTime: UInt64 = 0
     enum Parsing {
         case unknown
@@ -97,26 +115,35 @@ private struct Connection {
     var closed = false
     var host = ""
 
-    init(conn: Int, client: TCPSegment.Endpoint, server: TCPSegment.Endpoint, fromStart: Bool, bufferLimit: Int) {
+    init(conn: Int, client: TCPSegment.Endpoint, server: TCPSegment.Endpoint, fromStart: Bool, bufferLimit: Int, waitsForKeys: Bool) {
         self.conn = conn
         self.client = client
         self.server = server
         self.fromStart = fromStart
+        self.waitsForKeys = waitsForKeys
         streams = [TCPStream(bufferLimit: bufferLimit), TCPStream(bufferLimit: bufferLimit)]
     }
 
-    mutating func add(_ segment: TCPSegment, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+    /// `http://` and `ws://`, or `https://` and `wss://` inside TLS.
+    private var httpScheme: String { tls == nil ? "http://" : "https://" }
+    private var webSocketScheme: String { tls == nil ? "ws://" : "wss://" }
+
+    mutating func add(_ segment: TCPSegment, time: UInt64, keyLog: KeyLog?, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
         lastTime = time
         let fromClient = segment.source == client
         let events = streams[fromClient ? 0 : 1].add(segment)
         for event in events {
-            handle(event, fromClient: fromClient, time: time, into: &records, summary: &summary)
+            handle(event, fromClient: fromClient, time: time, keyLog: keyLog, into: &records, summary: &summary)
         }
     }
 
-    mutating func finish(into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+    mutating func finish(keyLog: KeyLog?, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
         for (index, fromClient) in [(0, true), (1, false)] {
-            for event in streams[index].finish() { handle(event, fromClient: fromClient, time: lastTime, into: &records, summary: &summary) }
+            for event in streams[index].finish() { handle(event, fromClient: fromClient, time: lastTime, keyLog: keyLog, into: &records, summary: &summary) }
+        }
+        if var decryptor = tls, let keyLog {
+            deliver(decryptor.finish(keys: keyLog), into: &records, summary: &summary)
+            if decryptor.isDecrypting, let negotiated = decryptor.negotiated { summary.decryptedTLS.append("connection \(conn) from \(client): \(negotiated)") }
         }
         switch state {
         case .http(let requests, var responses, let waiting):
@@ -136,7 +163,43 @@ private struct Connection {
         if bytes > 0 { summary.resynchronized.append("connection \(conn): \(bytes) bytes skipped to reach a message or frame boundary") }
     }
 
-    private mutating func handle(_ event: TCPStream.Event, fromClient: Bool, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+    /// A TLS connection (its client starts with a handshake record) goes through the decryptor
+    /// when there is a key log, and is skipped when there is none; other bytes are parsed as they are.
+    private mutating func handle(_ event: TCPStream.Event, fromClient: Bool, time: UInt64, keyLog: KeyLog?,
+                                 into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        if case .unknown = state, tls == nil, fromClient, case .data(let bytes) = event, bytes.first == 0x16, bytes.count > 1, bytes[1] == 0x03 {
+            guard keyLog != nil else {
+                state = .tls
+                summary.skippedTLS.append("connection \(conn) from \(client)")
+                return
+            }
+            tls = TLSDecryptor(waitsForKeys: waitsForKeys, bufferLimit: streams[0].bufferLimit)
+        }
+        guard var decryptor = tls, let keyLog else { return parse(event, fromClient: fromClient, time: time, into: &records, summary: &summary) }
+        let outputs = switch event {
+        case .data(let bytes): decryptor.receive(bytes, fromClient: fromClient, time: time, keys: keyLog)
+        case .gap(let length): decryptor.receiveGap(length: length, fromClient: fromClient, time: time, keys: keyLog)
+        }
+        tls = decryptor
+        deliver(outputs, into: &records, summary: &summary)
+    }
+
+    /// Parses what the TLS layer decrypted; notes what it could not.
+    private mutating func deliver(_ outputs: [TLSDecryptor.Output], into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        for output in outputs {
+            switch output {
+            case .data(let fromClient, let bytes, let time):
+                parse(.data(bytes), fromClient: fromClient, time: time, into: &records, summary: &summary)
+            case .lost(let fromClient, let length, let time):
+                parse(.gap(length: length), fromClient: fromClient, time: time, into: &records, summary: &summary)
+            case .problem(let text):
+                summary.undecryptedTLS.append("connection \(conn) (TLS from \(client)): \(text)")
+            }
+        }
+    }
+
+    /// Parses the application's bytes: HTTP/1.1, then WebSocket after an upgrade.
+    private mutating func parse(_ event: TCPStream.Event, fromClient: Bool, time: UInt64, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
         let bytes: [UInt8]
         switch event {
         case .gap(let length):
@@ -158,19 +221,15 @@ private struct Connection {
             bytes = data
         }
         if case .unknown = state {
-            if fromClient, bytes.first == 0x16, bytes.count > 1, bytes[1] == 0x03 {
-                state = .tls
-                summary.skippedTLS.append("connection \(conn) from \(client)")
-                return
-            }
             let text = String(decoding: bytes.prefix(8), as: UTF8.self)
-            if fromStart || text.hasPrefix("HTTP/1.") || text.range(of: "^[A-Z]{3,7} ", options: .regularExpression) != nil {
-                state = .http(requests: HTTPMessageParser(.request, synchronized: fromStart),
-                              responses: HTTPMessageParser(.response, synchronized: fromStart), waiting: [])
+            // Decrypted bytes start where the connection did.
+            if fromStart || tls != nil || text.hasPrefix("HTTP/1.") || text.range(of: "^[A-Z]{3,7} ", options: .regularExpression) != nil {
+                state = .http(requests: HTTPMessageParser(.request, synchronized: fromStart || tls != nil),
+                              responses: HTTPMessageParser(.response, synchronized: fromStart || tls != nil), waiting: [])
             } else {
                 // Picked up after the handshake: WebSocket frames, found by their boundaries.
                 summary.webSocketSessions += 1
-                records.append(.wsOpen(WebSocketOpen(timeMicros: time, conn: conn, url: "ws://\(server)/", response: nil,
+                records.append(.wsOpen(WebSocketOpen(timeMicros: time, conn: conn, url: "\(webSocketScheme)\(server)/", response: nil,
                                                      error: "the capture starts after the WebSocket handshake")))
                 state = .webSocket(client: WebSocketFrameParser(deflate: false, contextTakeover: true, masked: true, synchronized: false),
                                    server: WebSocketFrameParser(deflate: false, contextTakeover: true, masked: false, synchronized: false))
@@ -233,7 +292,7 @@ private struct Connection {
         let extensions = response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map { $0.value.lowercased() }.joined(separator: ",")
         let deflate = extensions.contains("permessage-deflate")
         records.append(.wsOpen(WebSocketOpen(
-            timeMicros: request.timeMicros, conn: conn, url: "ws://" + Self.host(of: request) + request.startLine[1],
+            timeMicros: request.timeMicros, conn: conn, url: webSocketScheme + Self.host(of: request) + request.startLine[1],
             requestHeaders: request.headers, response: Self.response(response),
             subprotocol: response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value)))
         var clientFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("client_no_context_takeover"), masked: true)
@@ -247,7 +306,7 @@ private struct Connection {
         summary.exchanges += 1
         records.append(.http(HTTPExchange(
             timeMicros: request.timeMicros, conn: conn, durationMicros: response.timeMicros - min(response.timeMicros, request.timeMicros),
-            request: HTTPRequest(method: request.startLine[0], url: "http://" + Self.host(of: request) + request.startLine[1],
+            request: HTTPRequest(method: request.startLine[0], url: httpScheme + Self.host(of: request) + request.startLine[1],
                                  headers: request.headers, body: Body(request.body)),
             response: Self.response(response))))
     }
@@ -276,10 +335,10 @@ extension CaptureImporter {
     /// does not grow with the capture. `progress` hears the bytes read now and then. A read
     /// error part-way (a truncated file) ends the import with what came before it; it is
     /// returned beside the summary.
-    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20, progress: (Int) -> Void = { _ in },
+    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20, keyLog: KeyLog? = nil, progress: (Int) -> Void = { _ in },
                                   write: ([TapeRecord]) throws -> Void) throws -> (summary: Summary, readError: CaptureError?) {
         let file = try PcapFile(path: path)
-        var importer = CaptureImporter(bufferLimit: bufferLimit)
+        var importer = CaptureImporter(bufferLimit: bufferLimit, keyLog: keyLog)
         var readError: CaptureError?
         do {
             while let packet = try file.next() {
@@ -297,10 +356,11 @@ extension CaptureImporter {
         return (importer.summary, readError)
     }
 
-    /// Imports the whole file at `path` into memory (see `importFile(_:bufferLimit:progress:write:)`).
-    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20) throws -> (records: [TapeRecord], summary: Summary, readError: CaptureError?) {
+    /// Imports the whole file at `path` into memory (see `importFile(_:bufferLimit:keyLog:progress:write:)`).
+    public static func importFile(_ path: String, bufferLimit: Int = 4 << 20, keyLog: KeyLog? = nil) throws
+        -> (records: [TapeRecord], summary: Summary, readError: CaptureError?) {
         var records: [TapeRecord] = []
-        let (summary, readError) = try importFile(path, bufferLimit: bufferLimit) { records += $0 }
+        let (summary, readError) = try importFile(path, bufferLimit: bufferLimit, keyLog: keyLog) { records += $0 }
         return (records, summary, readError)
     }
 }

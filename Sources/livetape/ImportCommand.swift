@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import TLSDecryption
 import Tape
 
 struct ImportCommand: ParsableCommand {
@@ -13,8 +14,11 @@ struct ImportCommand: ParsableCommand {
             connections are reassembled (reordered, retransmitted and overlapping segments, \
             sequence wrap-around, captures without the SYN), and their HTTP/1.1 exchanges and \
             WebSocket sessions (unmasked, fragments joined, permessage-deflate inflated) become \
-            records; bytes the capture missed become gap records, never spliced data; TLS \
-            connections are listed and skipped. A HAR (DevTools > Network > "Save all as HAR \
+            records; bytes the capture missed become gap records, never spliced data. TLS \
+            connections are listed and skipped, unless --keylog names the key log of the client \
+            (SSLKEYLOGFILE, as Chrome, Firefox, curl and OpenSSL write it): then TLS 1.2 and 1.3 \
+            with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305 are decrypted and the streams \
+            inside imported (https:// and wss:// URLs). A HAR (DevTools > Network > "Save all as HAR \
             with content"): every HTTP entry becomes an exchange, every WebSocket entry (Chrome's \
             _webSocketMessages) a connection with its messages, in time order; t_us counts from \
             the earliest timestamp in the file. A connection whose close frame the HAR does not \
@@ -25,14 +29,17 @@ struct ImportCommand: ParsableCommand {
 
             Examples:
               livetape import capture.pcapng -o session.tape
+              livetape import browser.pcapng --keylog ~/sslkeys.log -o session.tape
               livetape import session.har -o session.tape
               livetape import session.har -o signing.tape --only-signing
 
             Exit codes: 0 tape written; 1 tape written without what could not be imported (HAR \
             entries named on standard error, e.g. entries[17].request.url; capture gaps, \
-            connections that could not be parsed, a capture file cut short); 2 the input is none \
-            of these (malformed JSON is named with its byte offset) or the tape could not be \
-            written; 64 invalid arguments.
+            connections that could not be parsed, a capture file cut short, key log lines that \
+            could not be read, TLS connections or records that could not be decrypted — each \
+            named with its connection, direction, record and byte offset); 2 the input is none of \
+            these (malformed JSON is named with its byte offset), the key log cannot be read or \
+            the tape could not be written; 64 invalid arguments.
             """
     )
 
@@ -45,6 +52,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Keep only the signing service's HTTP exchanges (/webcast/fetch, /webcast/sign_url, /webcast/room_id, /webcast/rate_limits, /api/eulerstream, /webcast/im/fetch) and the WebSocket connections.")
     var onlySigning = false
 
+    @Option(help: ArgumentHelp("Decrypt TLS connections with the secrets of this key log (SSLKEYLOGFILE format).", valueName: "keys.log"))
+    var keylog: String?
+
     @OptionGroup var secrets: RedactionOptions
 
     func run() throws {
@@ -55,6 +65,7 @@ struct ImportCommand: ParsableCommand {
             try? file.close()
             switch CaptureFileKind(detecting: start) {
             case .har?:
+                if keylog != nil { printError("\(input): --keylog is for packet captures; a HAR holds no TLS") }
                 guard let data = FileManager.default.contents(atPath: input) else { throw CLIError.unreadable("cannot read file") }
                 imported = try HARImporter.read([UInt8](data), onlySigning: onlySigning)
             case .pcap?, .pcapng?:
@@ -102,12 +113,20 @@ struct ImportCommand: ParsableCommand {
         var redactor = secrets.redactor
         let result: (summary: CaptureImporter.Summary, readError: CaptureError?)
         let progress = ProgressLine(total: (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0)
+        let keys: KeyLogFile?
+        do {
+            keys = try keylog.map { try KeyLogFile(path: $0) }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        for problem in keys?.problems ?? [] { printError("\(problem) (line skipped)") }
         do {
             _ = try PcapFile(path: input)  // a file libpcap cannot read gives no tape at all
             let header = TapeHeader(created: Date(), source: TapeSource(kind: "pcap", detail: URL(fileURLWithPath: input).lastPathComponent),
                                     redacted: redactor.secrets.sorted())
             let writer = try TapeWriter(path: output, header: header)
-            result = try CaptureImporter.importFile(input, progress: progress.update) { records in
+            result = try CaptureImporter.importFile(input, keyLog: keys?.keyLog, progress: progress.update) { records in
                 for record in records {
                     if onlySigning, case .http(let e) = record, !HARImporter.isSigning(e.request.url) { continue }
                     try writer.append(redactor.redact(record))
@@ -125,13 +144,13 @@ struct ImportCommand: ParsableCommand {
         }
         progress.end()
         let s = result.summary
-        printError("\(input): \(s.packets) packets, \(s.connections) TCP connections → \(s.exchanges) exchanges, \(s.webSocketSessions) WebSocket sessions, "
-                   + "\(s.messages) messages, \(s.gaps) gaps; \(s.skippedTLS.count) TLS connections skipped")
-        for tls in s.skippedTLS { printError("\(input): TLS \(tls) skipped (encrypted)") }
-        for problem in s.unparsed { printError("\(input): \(problem)") }
+        printError("\(input): \(s.summaryLine(keyLog: keys != nil))")
+        for tls in s.skippedTLS { printError("\(input): TLS \(tls) skipped (encrypted; --keylog decrypts it)") }
+        for tls in s.decryptedTLS { printError("\(input): TLS \(tls), decrypted") }
+        for problem in s.unparsed + s.undecryptedTLS { printError("\(input): \(problem)") }
         for note in s.resynchronized { printError("\(input): \(note)") }
         if let readError = result.readError { printError("\(readError) (the tape holds what came before)") }
-        if s.gaps > 0 || !s.unparsed.isEmpty || result.readError != nil { throw ExitCode(ExitCodes.findings) }
+        if s.lostData || result.readError != nil || !(keys?.problems.isEmpty ?? true) { throw ExitCode(ExitCodes.findings) }
     }
 }
 
@@ -161,4 +180,16 @@ final class ProgressLine {
     func end() {
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
     }
+}
+
+extension CaptureImporter.Summary {
+    /// What was imported, in one line.
+    func summaryLine(keyLog: Bool) -> String {
+        "\(packets) packets, \(connections) TCP connections → \(exchanges) exchanges, \(webSocketSessions) WebSocket sessions, "
+            + "\(messages) messages, \(gaps) gaps; "
+            + (keyLog ? "\(decryptedTLS.count) TLS connections decrypted, \(undecryptedTLS.count) TLS problems" : "\(skippedTLS.count) TLS connections skipped")
+    }
+
+    /// Whether something the capture held is not in the tape.
+    var lostData: Bool { gaps > 0 || !unparsed.isEmpty || !undecryptedTLS.isEmpty }
 }

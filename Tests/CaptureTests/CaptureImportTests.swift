@@ -2,6 +2,7 @@ import Foundation
 import Capture
 import Tape
 import Testing
+import TLSDecryption
 import WireKit
 
 let fixtures = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
@@ -69,7 +70,8 @@ struct WireCapture {
         webSocketFrame(first: first, payload: payload, masked: masked)
     }
 
-    private mutating func send(conn: Int, fromClient: Bool, _ bytes: [UInt8], time: UInt64, size: Int) {
+    /// Adds `bytes` of one direction of connection `conn` (opened with a SYN before its first bytes).
+    mutating func send(conn: Int, fromClient: Bool, _ bytes: [UInt8], time: UInt64, size: Int) {
         if sequences[conn] == nil {
             sequences[conn] = (1000, 9000)
             writer.segment(conn: conn, fromClient: true, sequence: 999, flags: 0x02, payload: [], time: time)
@@ -98,12 +100,12 @@ func webSocketFrame(first: UInt8, payload: [UInt8], masked: Bool) -> [UInt8] {
     return frame + key + payload.enumerated().map { $1 ^ key[$0 % 4] }
 }
 
-func importCapture(_ writer: PcapWriter) throws -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
+func importCapture(_ writer: PcapWriter, keyLog: KeyLog? = nil) throws -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
     let path = temporaryCapture()
     defer { try? FileManager.default.removeItem(atPath: path) }
     try writer.write(to: path)
     let file = try PcapFile(path: path)
-    var importer = CaptureImporter()
+    var importer = CaptureImporter(keyLog: keyLog)
     while let packet = try file.next() { importer.add(packet, linkType: file.linkType) }
     let records = importer.finish()
     return (records, importer.summary)

@@ -1,0 +1,96 @@
+import Capture
+import Foundation
+import Tape
+import Testing
+import TLSDecryption
+
+/// A capture holding RFC 8448's TLS 1.3 connection carrying an HTTP/1.1 exchange (its
+/// application data sealed with the RFC's traffic keys) as connection 1, and the same exchange
+/// in clear text as connection 2.
+struct TLSWireCapture {
+    static let request = Array("GET /webcast/room_id?uniqueId=someone HTTP/1.1\r\nHost: sign.example\r\n\r\n".utf8)
+    static let response = Array("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"code\":0}\n".utf8)
+
+    var wire = WireCapture(tape: [], deflate: false)
+    /// The server's protected stream after its handshake flight: the response record.
+    let responseRecord: [UInt8]
+
+    /// `tamper`: changes the sealed response record; `dropResponse`: leaves its TCP segment out.
+    init(tamper: (inout [UInt8]) -> Void = { _ in }, dropResponse: Bool = false) throws {
+        let suite = TLSCipherSuite(id: 0x1301)!
+        let clientKeys = TLSKeySchedule.trafficKeys(suite, secret: RFC8448.clientApplicationTrafficSecret)
+        let serverKeys = TLSKeySchedule.trafficKeys(suite, secret: RFC8448.serverApplicationTrafficSecret)
+        var responseRecord = try seal13(Self.response, type: 23, keys: serverKeys, sequence: 0)
+        tamper(&responseRecord)
+        self.responseRecord = responseRecord
+        wire.send(conn: 1, fromClient: true, RFC8448.clientHelloRecord, time: 1000, size: 1400)
+        wire.send(conn: 1, fromClient: false, RFC8448.serverHelloRecord + RFC8448.serverHandshakeRecord, time: 2000, size: 1400)
+        wire.send(conn: 1, fromClient: true, RFC8448.clientFinishedRecord + (try seal13(Self.request, type: 23, keys: clientKeys, sequence: 0)),
+                  time: 3000, size: 1400)
+        if dropResponse {
+            wire.send(conn: 1, fromClient: false, [], time: 4000, size: 1400)
+            wire.sequences[1]!.server &+= UInt32(responseRecord.count)
+        } else {
+            wire.send(conn: 1, fromClient: false, responseRecord, time: 4000, size: 1400)
+        }
+        // The server's close_notify, after the response.
+        wire.send(conn: 1, fromClient: false, try seal13([1, 0], type: 21, keys: serverKeys, sequence: 1), time: 5000, size: 1400)
+        wire.send(conn: 2, fromClient: true, Self.request, time: 6000, size: 1400)
+        wire.send(conn: 2, fromClient: false, Self.response, time: 7000, size: 1400)
+    }
+}
+
+@Suite struct TLSImportTests {
+    private func exchanges(_ records: [TapeRecord]) -> [HTTPExchange] {
+        records.compactMap { if case .http(let e) = $0 { e } else { nil } }
+    }
+
+    @Test func aTLSConnectionWithKeysImportsLikeAClearOneWithAnHTTPSURL() throws {
+        let (records, summary) = try importCapture(TLSWireCapture().wire.writer, keyLog: KeyLog(parsing: RFC8448.keyLog))
+        #expect(summary.decryptedTLS == ["connection 1 from 10.0.0.1:50000: TLS 1.3, TLS_AES_128_GCM_SHA256 (0x1301)"])
+        #expect(summary.undecryptedTLS == [] && summary.skippedTLS == [] && summary.gaps == 0 && summary.unparsed == [])
+        let imported = exchanges(records)
+        #expect(imported.map(\.request.url) == ["https://sign.example/webcast/room_id?uniqueId=someone", "http://sign.example/webcast/room_id?uniqueId=someone"])
+        #expect(imported.map { $0.response?.body.bytes } == [Array("{\"code\":0}\n".utf8), Array("{\"code\":0}\n".utf8)])
+    }
+
+    @Test func withoutAKeyLogTheTLSConnectionIsSkipped() throws {
+        let (records, summary) = try importCapture(TLSWireCapture().wire.writer)
+        #expect(summary.skippedTLS == ["connection 1 from 10.0.0.1:50000"])
+        #expect(summary.decryptedTLS == [] && summary.undecryptedTLS == [])
+        #expect(exchanges(records).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"])
+    }
+
+    @Test func aConnectionWhoseKeysAreNotLoggedIsNamedAndTheRestImported() throws {
+        let otherSession = "CLIENT_RANDOM \(String(repeating: "11", count: 32)) \(String(repeating: "22", count: 48))"
+        let (records, summary) = try importCapture(TLSWireCapture().wire.writer, keyLog: KeyLog(parsing: otherSession))
+        #expect(summary.undecryptedTLS == ["connection 1 (TLS from 10.0.0.1:50000): no CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET, "
+                                           + "CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 for client random \(hex(RFC8448.clientRandom)) in the key log"])
+        #expect(summary.decryptedTLS == [])
+        #expect(exchanges(records).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"])
+    }
+
+    /// A record that fails authentication: named with its connection, direction, number and
+    /// byte offset; its bytes become a gap; the close_notify after it still decrypts.
+    @Test func aTamperedRecordIsNamedAndBecomesAGap() throws {
+        let capture = try TLSWireCapture(tamper: { $0[30] ^= 0x01 })
+        let (records, summary) = try importCapture(capture.wire.writer, keyLog: KeyLog(parsing: RFC8448.keyLog))
+        let offset = RFC8448.serverHelloRecord.count + RFC8448.serverHandshakeRecord.count
+        #expect(summary.undecryptedTLS == ["connection 1 (TLS from 10.0.0.1:50000): TLS record 3 from the server (byte offset \(offset) of its stream) "
+                                           + "failed authentication: its \(capture.responseRecord.count - 5) bytes are lost"])
+        let gaps = records.compactMap { if case .gap(let g) = $0 { g } else { nil } }
+        #expect(gaps.map(\.conn) == [1] && gaps.map(\.direction) == [.recv])
+        #expect(exchanges(records).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"])
+        #expect(summary.decryptedTLS.count == 1, "the connection goes on after the lost record")
+    }
+
+    @Test func aGapInTheTCPStreamEndsThatDirectionsDecryption() throws {
+        let capture = try TLSWireCapture(dropResponse: true)
+        let (records, summary) = try importCapture(capture.wire.writer, keyLog: KeyLog(parsing: RFC8448.keyLog))
+        let offset = RFC8448.serverHelloRecord.count + RFC8448.serverHandshakeRecord.count
+        #expect(summary.undecryptedTLS == ["connection 1 (TLS from 10.0.0.1:50000): a gap of \(capture.responseRecord.count) bytes in the server's TLS stream "
+                                           + "at byte offset \(offset): the rest of that direction is not decrypted"])
+        #expect(summary.gaps == 1)
+        #expect(exchanges(records).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"])
+    }
+}
