@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -11,10 +14,19 @@ public struct TLSOptions: Sendable, Hashable {
     public var caFile: String?
     /// Accept any certificate (test upstreams only).
     public var insecure: Bool
+    /// Append each connection's TLS secrets to this file in the NSS key log format that
+    /// SSLKEYLOGFILE names, so that a capture of the traffic can be decrypted
+    /// (`livetape import --keylog`).
+    public var keyLogFile: String?
+    /// Offer only TLS 1.2 with these cipher suites (OpenSSL names, `:`-separated, e.g.
+    /// `ECDHE-RSA-CHACHA20-POLY1305`): to try a server or a capture on TLS 1.2.
+    public var tls12CipherSuites: String?
 
-    public init(caFile: String? = nil, insecure: Bool = false) {
+    public init(caFile: String? = nil, insecure: Bool = false, keyLogFile: String? = nil, tls12CipherSuites: String? = nil) {
         self.caFile = caFile
         self.insecure = insecure
+        self.keyLogFile = keyLogFile
+        self.tls12CipherSuites = tls12CipherSuites
     }
 
     /// Adds a TLS client handler for `url` (SNI = its host name) when it is https or wss.
@@ -23,6 +35,19 @@ public struct TLSOptions: Sendable, Hashable {
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile { configuration.trustRoots = .file(caFile) }
         if insecure { configuration.certificateVerification = .none }
+        if let keyLogFile {
+            configuration.keyLogCallback = { line in
+                let fd = open(keyLogFile, O_WRONLY | O_APPEND | O_CREAT, 0o600)
+                guard fd >= 0 else { return }
+                let bytes = Array(line.readableBytesView) + [0x0A]
+                _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
+        }
+        if let tls12CipherSuites {
+            configuration.maximumTLSVersion = .tlsv12
+            configuration.cipherSuites = tls12CipherSuites
+        }
         let isAddress = (try? SocketAddress(ipAddress: url.host, port: 0)) != nil
         let handler = try NIOSSLClientHandler(context: NIOSSLContext(configuration: configuration), serverHostname: isAddress ? nil : url.host)
         try channel.pipeline.syncOperations.addHandler(handler)

@@ -20,8 +20,9 @@ public enum OfflineReplay {
 
     /// Starts the mocks (`configuration`'s `report` is chained, not replaced), runs the client,
     /// waits for the push server's session reports (at most `reportWait`), and stops the mocks.
-    /// `record` gets every record of the client's tape, one call at a time.
-    public static func run(tape: ServedTape, configuration: ReplayServers.Configuration, reportWait: Duration = .seconds(5),
+    /// `record` gets every record of the client's tape, one call at a time. When the mocks serve
+    /// TLS, the client trusts their certificate and appends its TLS secrets to `keyLogFile`.
+    public static func run(tape: ServedTape, configuration: ReplayServers.Configuration, reportWait: Duration = .seconds(5), keyLogFile: String? = nil,
                            record: @escaping @Sendable (TapeRecord) -> Void) async throws -> Outcome {
         let reports = Mutex<[SessionReport]>([])
         let (arrivals, arrived) = AsyncStream<Void>.makeStream()
@@ -34,7 +35,9 @@ public enum OfflineReplay {
         }
         let servers = try await ReplayServers.start(tape: tape, configuration: configuration)
         do {
-            try await TapeClient(tape: tape, speed: configuration.speed).run(signURL: servers.signURL, record: record)
+            var client = TapeClient(tape: tape, speed: configuration.speed)
+            client.tls = TLSOptions(caFile: configuration.tls?.certificateFile, keyLogFile: keyLogFile)
+            try await client.run(signURL: servers.signURL, record: record)
         } catch {
             await servers.shutdown()
             throw error

@@ -23,6 +23,8 @@ public struct TapeClient: Sendable {
     public var speed: ReplaySpeed
     /// Largest response body or WebSocket message accepted.
     public var maxMessageBytes = 64 << 20
+    /// How https and wss servers are checked (and whether TLS secrets are logged).
+    public var tls = TLSOptions()
 
     public init(tape: ServedTape, speed: ReplaySpeed = .max) {
         self.tape = tape
@@ -51,7 +53,7 @@ public struct TapeClient: Sendable {
             for _ in 0..<2 where response == nil {
                 do {
                     response = try await HTTPClientConnection.send(exchange.request.method, to: url, headers: headers,
-                                                                  body: exchange.request.body.bytes, maxBodyBytes: maxMessageBytes)
+                                                                  body: exchange.request.body.bytes, maxBodyBytes: maxMessageBytes, tls: tls)
                     failure = nil
                 } catch {
                     failure = "\(error)"
@@ -88,7 +90,7 @@ public struct TapeClient: Sendable {
         let opened = recorder.now()
         let handshake: WebSocketHandshake
         do {
-            handshake = try await WebSocketClientConnection.connect(to: parsed, headers: headers, maxFrameBytes: maxMessageBytes)
+            handshake = try await WebSocketClientConnection.connect(to: parsed, headers: headers, maxFrameBytes: maxMessageBytes, tls: tls)
         } catch {
             recorder.emit { _ in .wsOpen(WebSocketOpen(timeMicros: opened, conn: conn, url: url, requestHeaders: headers, response: nil, error: "\(error)")) }
             recorder.emit { now in .wsClose(WebSocketClose(timeMicros: now, conn: conn, by: .abnormal)) }

@@ -10,7 +10,7 @@ struct RecordCommand: AsyncParsableCommand {
         commandName: "record",
         abstract: "Record a session through a proxy: signing exchanges and WebSocket messages, into a tape.",
         discussion: """
-            Listens on 127.0.0.1 (by default) with an HTTP listener that forwards every request to --sign-upstream and a WebSocket listener that relays to the push server. Upstreams may be plain or TLS (https, wss: SNI, the system's CA store, or --ca-file; --insecure for test upstreams). The push_server of every /webcast/fetch answer is rewritten to the WebSocket listener, so a client whose signing URL points at the proxy comes through it for the whole session; the tape keeps the original answer. --ws-upstream relays to a fixed push server instead.
+            Listens on 127.0.0.1 (by default) with an HTTP listener that forwards every request to --sign-upstream and a WebSocket listener that relays to the push server. Upstreams may be plain or TLS (https, wss: SNI, the system's CA store, or --ca-file; --insecure for test upstreams); with SSLKEYLOGFILE set, the secrets of those TLS connections are appended to that file (NSS key log format), so that a capture of them can be decrypted with livetape import --keylog. The push_server of every /webcast/fetch answer is rewritten to the WebSocket listener, so a client whose signing URL points at the proxy comes through it for the whole session; the tape keeps the original answer. --ws-upstream relays to a fixed push server instead.
 
             Secrets never reach the tape: API keys, session cookies, tokens and signatures (headers, query strings, JSON and form bodies; the list is in docs/tape-format.md, "Redaction") are replaced by stable placeholders <redacted:NAME:N> before a record is written, and the header lists the names redacted; --keep and --redact adjust the list.
 
@@ -76,7 +76,7 @@ struct RecordCommand: AsyncParsableCommand {
         do {
             proxy = try await RecordingProxy.start(
                 configuration: .init(host: host, signPort: signPort, pushPort: pushPort, signUpstream: signUpstream, wsUpstream: wsUpstream,
-                                     tls: TLSOptions(caFile: caFile, insecure: insecure), log: { printError($0) }),
+                                     tls: TLSOptions(caFile: caFile, insecure: insecure, keyLogFile: ProcessInfo.processInfo.environment["SSLKEYLOGFILE"]), log: { printError($0) }),
                 recorder: recorder)
         } catch {
             printError("cannot listen on \(host): \(error)")

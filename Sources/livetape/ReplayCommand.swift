@@ -17,6 +17,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
             The transcript equals `livetape decode` of the same tape except for what the mocks move on purpose: capture times (t_us), the URLs of the signing and push servers (now on loopback) and the served fetch result's push_server and size (see docs/replay.md).
 
+            With --tls-cert and --tls-key the mocks serve https and wss and the client trusts that certificate; with SSLKEYLOGFILE set, the client appends its TLS secrets to that file (NSS key log format), so that a capture of the replay can be decrypted with livetape import --keylog.
+
             Examples:
               livetape replay Fixtures/session-5min.tape -o replay.jsonl
               livetape replay Fixtures/session-5min.tape --print --speed 1
@@ -64,7 +66,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let outcome: OfflineReplay.Outcome
         do {
             outcome = try await withTimeout(timeout) {
-                try await OfflineReplay.run(tape: served, configuration: servers.configuration(log: { printError($0) }, report: { _ in })) {
+                try await OfflineReplay.run(tape: served, configuration: servers.configuration(log: { printError($0) }, report: { _ in }),
+                                            keyLogFile: ProcessInfo.processInfo.environment["SSLKEYLOGFILE"]) {
                     sink.append($0)
                 }
             }
