@@ -185,20 +185,10 @@ import WebcastDecoder
         let capture = directory.appendingPathComponent("lo.pcap").path, output = directory.appendingPathComponent("out.tape").path
         let serve = try ServeProcess(["Fixtures/compress-none.tape"])
         defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
-        let tcpdump = Process()
-        tcpdump.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
-        tcpdump.arguments = ["-i", "lo", "-U", "-B", "32768", "-w", capture, "tcp", "port", String(serve.port("sign_url"))]
-        tcpdump.standardOutput = FileHandle.nullDevice
-        tcpdump.standardError = FileHandle.nullDevice
-        try tcpdump.run()
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: capture) { usleep(25_000) }
-        usleep(200_000)
-        let answer = try httpGet(port: serve.port("sign_url"), "/webcast/room_id?uniqueId=someone&msToken=SECRET123")
-        #expect(answer.status == "HTTP/1.1 200 OK")
-        usleep(300_000)
-        kill(tcpdump.processIdentifier, SIGTERM)   // with -U every packet is in the file already
-        for _ in 0..<40 where tcpdump.isRunning { usleep(25_000) }
-        if tcpdump.isRunning { kill(tcpdump.processIdentifier, SIGKILL) }
+        try captureLoopback(port: serve.port("sign_url"), to: capture) {
+            let answer = try httpGet(port: serve.port("sign_url"), "/webcast/room_id?uniqueId=someone&msToken=SECRET123")
+            #expect(answer.status == "HTTP/1.1 200 OK")
+        }
         let run = try CLI.run(["import", capture, "-o", output])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("1 exchanges"), "\(run.stderr)")
@@ -210,6 +200,59 @@ import WebcastDecoder
         #expect(try String(contentsOfFile: output, encoding: .utf8).contains("SECRET123") == false)
         let inspected = try CLI.run(["inspect", capture])
         #expect(inspected.stdout.contains("GET /webcast/room_id → 200"), "inspect reads the capture too: \(inspected.stdout)")
+    }
+
+    /// `livetape serve` over TLS, an HTTPS request by `openssl s_client` writing a key log (TLS
+    /// 1.3 with ChaCha20-Poly1305, or AES-256-GCM and its SHA-384 key schedule), captured on
+    /// loopback: imported with the key log, the exchange is the one s_client saw; a malformed
+    /// key log line is named by number and the rest of the log used.
+    @Test(arguments: ["TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_256_GCM_SHA384"])
+    func aTLSCaptureImportsWithItsKeyLog(suite: String) throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let capture = directory.appendingPathComponent("tls.pcap").path, output = directory.appendingPathComponent("out.tape").path
+        let keyLog = directory.appendingPathComponent("keys.log").path
+        let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+        try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                                         "-keyout", key, "-out", certificate])
+        let serve = try ServeProcess(["Fixtures/compress-none.tape", "--tls-cert", certificate, "--tls-key", key])
+        defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
+        let port = serve.port("sign_url")
+        var answer = Data()
+        try captureLoopback(port: port, to: capture) {
+            let request = "GET /webcast/room_id?uniqueId=someone HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+            answer = try runTool("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-ciphersuites", suite,
+                                                      "-keylogfile", keyLog, "-quiet"], input: Data(request.utf8))
+        }
+        #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        let logged = try String(contentsOfFile: keyLog, encoding: .utf8)
+        try (logged + "CLIENT_RANDOM not-hex\n").write(toFile: keyLog, atomically: true, encoding: .utf8)
+        let badLine = logged.split(separator: "\n").count + 1
+
+        let run = try CLI.run(["import", capture, "--keylog", keyLog, "-o", output])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("keys.log: line \(badLine): expected LABEL CLIENT_RANDOM SECRET, found 2 fields (line skipped)"), "\(run.stderr)")
+        #expect(run.stderr.contains("1 TLS connections decrypted, 0 TLS problems"), "\(run.stderr)")
+        #expect(run.stderr.contains("TLS 1.3, \(suite)"), "\(run.stderr)")
+        let records = try TapeReader(path: output).map { try $0.result.get() }
+        guard case .http(let exchange)? = records.first else { throw TestFailure("no exchange in \(records)") }
+        #expect(exchange.request.url == "https://127.0.0.1:\(port)/webcast/room_id?uniqueId=someone")
+        #expect(exchange.response?.status == 200)
+        let body = try #require(exchange.response?.body.bytes)
+        #expect(!body.isEmpty && Array(answer.suffix(body.count)) == body, "the body s_client received")
+
+        let withoutKeys = try CLI.run(["import", capture, "-o", output])
+        #expect(withoutKeys.status == 0 && withoutKeys.stderr.contains("1 TLS connections skipped"), "\(withoutKeys.stderr)")
+    }
+
+    @Test func anUnreadableKeyLogIsRefused() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let capture = directory.appendingPathComponent("empty.pcap")
+        try Data([0xD4, 0xC3, 0xB2, 0xA1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 1, 0, 0, 0]).write(to: capture)
+        let run = try CLI.run(["import", capture.path, "--keylog", directory.appendingPathComponent("missing.log").path, "-o", directory.appendingPathComponent("out.tape").path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("missing.log: cannot read the key log"), "\(run.stderr)")
     }
 
     @Test func secretsDoNotReachTheTape() throws {
@@ -253,4 +296,46 @@ import WebcastDecoder
         #expect(signingOnly.stderr.contains("2 entries → 1 exchange, 0 WebSocket connections, 0 messages; 1 left out by --only-signing; 0 skipped"), "\(signingOnly.stderr)")
         #expect(try records(ofTape: output).1.map(\.kind) == ["http"])
     }
+}
+
+/// `tcpdump` on the loopback interface, port `port`, writing `path` while `body` runs.
+func captureLoopback(port: Int, to path: String, _ body: () throws -> Void) throws {
+    let tcpdump = Process()
+    tcpdump.executableURL = URL(fileURLWithPath: "/usr/bin/tcpdump")
+    tcpdump.arguments = ["-i", "lo", "-U", "-B", "32768", "-w", path, "tcp", "port", String(port)]
+    tcpdump.standardOutput = FileHandle.nullDevice
+    tcpdump.standardError = FileHandle.nullDevice
+    try tcpdump.run()
+    defer {
+        kill(tcpdump.processIdentifier, SIGTERM)   // with -U every packet is in the file already
+        for _ in 0..<40 where tcpdump.isRunning { usleep(25_000) }
+        if tcpdump.isRunning { kill(tcpdump.processIdentifier, SIGKILL) }
+    }
+    for _ in 0..<200 where !FileManager.default.fileExists(atPath: path) { usleep(25_000) }
+    usleep(200_000)
+    try body()
+    usleep(300_000)
+}
+
+/// Runs `tool` with `input` on its standard input; its standard output (small). Killed after 20 s.
+@discardableResult
+func runTool(_ tool: String, _ arguments: [String], input: Data = Data()) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    let stdin = Pipe(), stdout = Pipe()
+    process.standardInput = stdin
+    process.standardOutput = stdout
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    stdin.fileHandleForWriting.write(input)
+    try stdin.fileHandleForWriting.close()
+    // What these tools print fits in the pipe: it is read once they exit.
+    let deadline = Date().addingTimeInterval(20)
+    while process.isRunning, Date() < deadline { usleep(10_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    guard process.terminationStatus == 0 else { throw TestFailure("\(tool) \(arguments.first ?? ""): exit \(process.terminationStatus)") }
+    return output
 }
