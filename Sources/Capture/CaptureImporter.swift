@@ -175,12 +175,11 @@ private struct Connection {
             }
             tls = TLSDecryptor(waitsForKeys: waitsForKeys, bufferLimit: streams[0].bufferLimit)
         }
-        guard var decryptor = tls, let keyLog else { return parse(event, fromClient: fromClient, time: time, into: &records, summary: &summary) }
-        let outputs = switch event {
-        case .data(let bytes): decryptor.receive(bytes, fromClient: fromClient, time: time, keys: keyLog)
-        case .gap(let length): decryptor.receiveGap(length: length, fromClient: fromClient, time: time, keys: keyLog)
+        guard tls != nil, let keyLog else { return parse(event, fromClient: fromClient, time: time, into: &records, summary: &summary) }
+        let outputs = switch event {  // in place: the decryptor's buffers are not copied
+        case .data(let bytes): tls!.receive(bytes, fromClient: fromClient, time: time, keys: keyLog)
+        case .gap(let length): tls!.receiveGap(length: length, fromClient: fromClient, time: time, keys: keyLog)
         }
-        tls = decryptor
         deliver(outputs, into: &records, summary: &summary)
     }
 
