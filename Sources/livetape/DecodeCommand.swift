@@ -51,6 +51,9 @@ struct DecodeCommand: ParsableCommand {
     @Option(help: "Largest inflated size of one payload, in bytes; more is a decode error.")
     var inflateLimit: Int = Inflate.defaultLimit
 
+    @Option(help: "Decode a tape on this many threads (default: one per core); the output is the same.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
     func validate() throws {
         if !messageInput.isEmpty, messageInput.count != 2 {
             throw ValidationError("--message takes a method name and a file, e.g. --message WebcastChatMessage chat.bin")
@@ -59,6 +62,7 @@ struct DecodeCommand: ParsableCommand {
             throw ValidationError("give one input: a tape, --frame or --message")
         }
         if inflateLimit <= 0 { throw ValidationError("--inflate-limit must be positive") }
+        if jobs <= 0 { throw ValidationError("--jobs must be positive") }
     }
 
     func run() throws {
@@ -85,7 +89,7 @@ struct DecodeCommand: ParsableCommand {
             } else if messageInput.count == 2 {
                 errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
             } else {
-                errors = try transcribeTape(path: tape, views: [view], decoder: decoder) { emit($1) }
+                errors = try transcribeTape(path: tape, views: [view], decoder: decoder, workers: jobs) { emit($1) }
             }
         } catch let error as CLIError {
             out.flush()

@@ -1,3 +1,4 @@
+import Foundation
 import FixtureSynth
 import JSONKit
 import Tape
@@ -6,8 +7,9 @@ import WebcastDecoder
 
 /// Decodes a whole tape — or, when `path` is nil, the built-in demo session — once, into the
 /// records of each of `views`, header first; `emit` gets the view's position in `views` and a
-/// record. Returns the number of decode errors.
+/// record; a tape is decoded on `workers` threads. Returns the number of decode errors.
 func transcribeTape(path: String?, views: [TranscriptView], decoder: PushFrameDecoder,
+                    workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                     emit: (Int, JSONValue) -> Void) throws(CLIError) -> Int {
     var transcriber = TapeTranscriber(views: views, decoder: decoder)
     func emitAll(_ byView: [[JSONValue]]) {
@@ -25,6 +27,6 @@ func transcribeTape(path: String?, views: [TranscriptView], decoder: PushFrameDe
         }
         return transcriber.errorCount
     }
-    transcriber.transcribe(reader, emit: emitAll)
+    transcriber.transcribe(reader, workers: workers, emit: emitAll)
     return transcriber.errorCount
 }
