@@ -148,12 +148,12 @@ public struct PushFrameDecoder: Sendable {
     }
 
     private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int) -> DecodedMessage {
-        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload)
-        let method = envelope.fields["method"]?.stringValue ?? ""
+        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload, encoded: true)
+        let (method, msgID) = Self.methodAndID(bytes, envelope: range)
         let payload = envelope.captured.last.map { Array(bytes[$0.range]) } ?? []
         if let error = envelope.error {
             return DecodedMessage(
-                index: index, method: method, envelope: envelope.fields, msgID: envelope.fields["msg_id"]?.stringValue,
+                index: index, method: method, envelope: envelope.fields, msgID: msgID,
                 payload: payload, fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
                 issues: envelope.issues,
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
@@ -161,10 +161,25 @@ public struct PushFrameDecoder: Sendable {
         }
         var decoded = decodeMessage(method: method, payload: payload, index: index)
         decoded.envelope = envelope.fields
-        decoded.msgID = envelope.fields["msg_id"]?.stringValue
+        decoded.msgID = msgID
         decoded.unknown = envelope.unknown + decoded.unknown
         decoded.issues = envelope.issues + decoded.issues
         return decoded
+    }
+
+    /// An envelope's `method` (1, when valid UTF-8) and `msg_id` (3), read from the wire as its decoded
+    /// fields hold them: the last occurrence of each, up to a wire error.
+    private static func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, msgID: String?) {
+        var method = "", msgID: String?
+        var reader = WireReader(bytes, range: range)
+        while let field = try? reader.next() {
+            switch (field.number, field.value) {
+            case (1, .lengthDelimited(let r)): method = reader.string(in: r) ?? ""
+            case (3, .varint(let v)): msgID = String(Int64(bitPattern: v))
+            default: break
+            }
+        }
+        return (method, msgID)
     }
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
