@@ -139,6 +139,10 @@ let package = Package(
         ),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
+            name: "InspectionTests",
+            dependencies: ["Inspection", "Tape", "JSONKit", "WebcastProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
             name: "LiveTapeCLITests",
             dependencies: ["livetape", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", "WebcastDecoder", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),

@@ -17,15 +17,20 @@ public struct CaptureInspector {
     /// signing service's, not a pushed frame's).
     private var inExchange = false
     private var unknownMethods: Set<String> = []
-    /// Every field path seen in decoded messages (`WebcastChatMessage.user.nickname`) with the
-    /// JSON types its values had.
-    private(set) var fieldShapes: [String: Set<String>] = [:]
+    /// The values at every field path of the decoded messages.
+    private var fields = FieldCensus()
+    private var timeline = Timeline()
     private var handshakes: [JSONValue] = []
     private var compressTypes: [String: Int] = [:]
+    /// Received frames whose payload could not be inflated or read as a fetch result, per
+    /// compress_type.
+    private var undecodableFrames: [String: Int] = [:]
+    /// The compress_type of the received frame being transcribed, until one of its errors is counted.
+    private var frameCompressType: String?
     private var payloadTypes: [String: Int] = [:]
     private var methods: [String: Int] = [:]
     private var decodeErrors: [String: (count: Int, example: String, line: Int)] = [:]
-    private var unknownFields: [String: (wireType: Int64, count: Int, example: JSONValue)] = [:]
+    private var unknownFields: [String: (wireType: Int64, schema: String?, count: Int, example: JSONValue)] = [:]
     private var notices: [String: (count: Int, example: String)] = [:]
     private var framesIn = 0, framesOut = 0
     private var heartbeats: [UInt64] = []
@@ -39,7 +44,9 @@ public struct CaptureInspector {
         line += 1
         first = first ?? record.timeMicros
         last = max(last, record.timeMicros)
+        timeline.begin(at: record.timeMicros)
         inExchange = false
+        frameCompressType = nil
         switch record {
         case .http(let exchange):
             addExchange(exchange)
@@ -105,7 +112,9 @@ public struct CaptureInspector {
             } else {
                 framesIn += 1
                 payloadTypes[type, default: 0] += 1
-                compressTypes[record["fields"]?["headers"]?["compress_type"]?.stringValue ?? "(none)", default: 0] += 1
+                let compressType = record["fields"]?["headers"]?["compress_type"]?.stringValue ?? "(none)"
+                compressTypes[compressType, default: 0] += 1
+                frameCompressType = compressType
             }
         case "fetch_result":
             if !inExchange {
@@ -117,14 +126,22 @@ public struct CaptureInspector {
         case "message":
             let method = record["method"]?.stringValue ?? "?"
             methods[method, default: 0] += 1
-            if let fields = record["fields"] { collectShapes(fields.resolved, path: method) }
+            if let values = record["fields"]?.resolved {
+                fields.add(values, method: method)
+                if !inExchange { timeline.add(method: method, fields: values, at: UInt64(record["t_us"]?.intValue ?? 0)) }
+            }
             for entry in record["unknown"]?.arrayValue ?? [] {
                 guard let path = entry["path"]?.stringValue else { continue }
                 let current = unknownFields[path]
-                unknownFields[path] = (entry["wire_type"]?.intValue ?? -1, (current?.count ?? 0) + 1, current?.example ?? entry["value"] ?? .null)
+                unknownFields[path] = (entry["wire_type"]?.intValue ?? -1, entry["schema"]?.stringValue,
+                                       (current?.count ?? 0) + 1, current?.example ?? entry["value"] ?? .null)
             }
         case "decode_error":
-            let key = record["method"]?.stringValue ?? record["stage"]?.stringValue ?? "?"
+            if let compressType = frameCompressType, ["inflate", "fetch_result"].contains(record["stage"]?.stringValue) {
+                undecodableFrames[compressType, default: 0] += 1
+                frameCompressType = nil
+            }
+            let key = record["method"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? record["stage"]?.stringValue ?? "?"
             let current = decodeErrors[key]
             decodeErrors[key] = ((current?.count ?? 0) + 1, current?.example ?? (record["error"]?.stringValue ?? ""),
                                  current?.line ?? Int(record["line"]?.intValue ?? 0))
@@ -137,17 +154,6 @@ public struct CaptureInspector {
             notices[kind] = ((notices[kind]?.count ?? 0) + 1, notices[kind]?.example ?? (record["detail"]?.stringValue ?? ""))
         default:
             break
-        }
-    }
-
-    private mutating func collectShapes(_ value: JSONValue, path: String) {
-        switch value {
-        case .object(let pairs):
-            for (key, item) in pairs { collectShapes(item.resolved, path: path + "." + key) }
-        case .array(let items):
-            for item in items.prefix(4) { collectShapes(item.resolved, path: path + "[]") }
-        default:
-            fieldShapes[path, default: []].insert(value.typeName)
         }
     }
 
@@ -171,6 +177,7 @@ public struct CaptureInspector {
         frames.set("received", .int(Int64(framesIn)))
         frames.set("sent", .int(Int64(framesOut)))
         frames.set("compress_type", Self.counts(compressTypes))
+        frames.set("undecodable_by_compress_type", Self.counts(undecodableFrames))
         frames.set("payload_type", Self.counts(payloadTypes))
         frames.set("methods", Self.counts(methods))
         frames.set("decode_errors", .array(decodeErrors.sorted { $0.value.count > $1.value.count || ($0.value.count == $1.value.count && $0.key < $1.key) }.map { key, value in
@@ -178,7 +185,13 @@ public struct CaptureInspector {
         }))
         frames.set("unknown_methods", .array(unknownMethods.sorted().map { .string($0) }))
         frames.set("unknown_fields", .array(unknownFields.sorted { $0.key < $1.key }.map { path, value in
-            ["path": .string(path), "wire_type": .int(value.wireType), "count": .int(Int64(value.count)), "example": value.example]
+            var o = JSONObjectBuilder()
+            o.set("path", .string(path))
+            o.set("wire_type", .int(value.wireType))
+            o.set("schema", value.schema.map(JSONValue.string))
+            o.set("count", .int(Int64(value.count)))
+            o.set("example", value.example)
+            return o.value
         }))
         frames.set("notices", .array(notices.sorted { $0.key < $1.key }.map { kind, value in
             ["kind": .string(kind), "count": .int(Int64(value.count)), "example": .string(value.example)]
@@ -189,7 +202,9 @@ public struct CaptureInspector {
         o.set("frames", frames.value)
         o.set("client", client.value)
         o.set("timing", timing.value)
-        o.set("field_shapes", .object(fieldShapes.sorted { $0.key < $1.key }.map { ($0.key, .array($0.value.sorted().map { .string($0) })) }))
+        o.set("fields", fields.json)
+        if fields.droppedValues > 0 { o.set("field_values_dropped", .int(Int64(fields.droppedValues))) }
+        o.set("timeline", timeline.json)
         return o.value
     }
 
