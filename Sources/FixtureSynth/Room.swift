@@ -77,7 +77,8 @@ struct Room {
 
     init(scenario: Scenario) {
         var peopleRNG = SeededRandom(seed: scenario.seed, stream: 1)
-        users = People.pool(count: min(max(16, scenario.users), 100_000), rng: &peopleRNG)
+        let pool = People.pool(count: min(max(16, scenario.users), 100_000), rng: &peopleRNG)
+        users = scenario.protocolChanges.contains(.userField) ? pool.map(Scenario.ProtocolChange.addingNewUserField) : pool
         anchor = People.anchor(handle: scenario.uniqueID, rng: &peopleRNG)
         opponent = People.opponent(rng: &peopleRNG)
         rng = SeededRandom(seed: scenario.seed, stream: 2)

@@ -66,6 +66,32 @@ public struct Scenario: Codable, Sendable, Equatable {
         }
     }
 
+    /// A change of the protocol itself (PROTOCOL.md §6) applied to the whole session, where a
+    /// defect is planted once. The changed-protocol fixture set (`ProtocolVariant`) is made of them.
+    public enum ProtocolChange: String, Codable, Sendable, CaseIterable {
+        /// Every viewer's `User` carries the undeclared field `newUserFieldNumber` (a nested message).
+        case userField = "user_field"
+        /// Chat messages arrive with the method (and `common.method`) `renamedChatMethod`.
+        case renamedMethod = "renamed_method"
+        /// Server frames say `compress_type: deflate` and carry raw deflate, which no client reads.
+        case newCompressType = "new_compress_type"
+        /// Every fetch result with `need_ack` has an empty `internal_ext` (the client acks "-").
+        case needAckEmptyInternalExt = "need_ack_empty_internal_ext"
+        /// The signing fetch answers a fallback stub: a fetch result without messages, route
+        /// parameters or internal_ext (about a hundred bytes instead of kilobytes).
+        case signingStub = "signing_stub"
+        /// `WebcastLikeMessage.count` (field 2, an int32 varint) is sent length-delimited, as
+        /// its decimal digits.
+        case fieldWireType = "field_wire_type"
+    }
+
+    /// Field number added to every viewer's `User` by the `user_field` protocol change.
+    public static let newUserFieldNumber = 1095
+    /// The method chat messages carry under the `renamed_method` protocol change.
+    public static let renamedChatMethod = "WebcastCommentMessage"
+    /// The frame header `compress_type` of the `new_compress_type` protocol change.
+    public static let newCompressType = "deflate"
+
     /// Method name used by the `unknown_method` defect.
     public static let unknownMethodName = "WebcastFancyNewMessage"
     /// Field number added to a `User` by the `unknown_field` defect.
@@ -104,6 +130,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var handshakeRejection: HandshakeRejection?
     /// Defects to plant, each once. Default none.
     public var defects: [Defect]
+    /// Changes of the protocol applied to the whole session. Default none.
+    public var protocolChanges: [ProtocolChange]
     /// Whether the stream ends with `WebcastControlMessage` action 3 (then the client closes
     /// with 1000). When false the client simply closes with 1000. Default true.
     public var streamEnd: Bool
@@ -128,6 +156,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         users: Int = 150,
         handshakeRejection: HandshakeRejection? = nil,
         defects: [Defect] = [],
+        protocolChanges: [ProtocolChange] = [],
         streamEnd: Bool = true,
         enterRoomResponse: Bool = true,
         pushServer: String = Scenario.defaultPushServer
@@ -146,6 +175,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         self.users = users
         self.handshakeRejection = handshakeRejection
         self.defects = defects
+        self.protocolChanges = protocolChanges
         self.streamEnd = streamEnd
         self.enterRoomResponse = enterRoomResponse
         self.pushServer = pushServer
@@ -179,6 +209,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         case users
         case handshakeRejection = "handshake_rejection"
         case defects
+        case protocolChanges = "protocol_changes"
         case streamEnd = "stream_end"
         case enterRoomResponse = "im_enter_room_resp"
         case pushServer = "push_server"
@@ -210,6 +241,7 @@ public struct Scenario: Codable, Sendable, Equatable {
             users: try c.decodeIfPresent(Int.self, forKey: .users) ?? 150,
             handshakeRejection: try c.decodeIfPresent(HandshakeRejection.self, forKey: .handshakeRejection),
             defects: try c.decodeIfPresent([Defect].self, forKey: .defects) ?? [],
+            protocolChanges: try c.decodeIfPresent([ProtocolChange].self, forKey: .protocolChanges) ?? [],
             streamEnd: try c.decodeIfPresent(Bool.self, forKey: .streamEnd) ?? true,
             enterRoomResponse: try c.decodeIfPresent(Bool.self, forKey: .enterRoomResponse) ?? true,
             pushServer: try c.decodeIfPresent(String.self, forKey: .pushServer) ?? Scenario.defaultPushServer)
@@ -231,6 +263,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         try c.encode(users, forKey: .users)
         try c.encodeIfPresent(handshakeRejection, forKey: .handshakeRejection)
         try c.encode(defects, forKey: .defects)
+        try c.encode(protocolChanges, forKey: .protocolChanges)
         try c.encode(streamEnd, forKey: .streamEnd)
         try c.encode(enterRoomResponse, forKey: .enterRoomResponse)
         try c.encode(pushServer, forKey: .pushServer)
@@ -284,6 +317,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         if !(0...1).contains(needAckRatio) { throw fail("need_ack_ratio: must be 0...1, found \(needAckRatio)") }
         if !(1...100_000).contains(users) { throw fail("users: must be 1...100000, found \(users)") }
         if Set(defects).count != defects.count { throw fail("defects: each defect may be listed once") }
+        if Set(protocolChanges).count != protocolChanges.count { throw fail("protocol_changes: each change may be listed once") }
         if serverFrames < 2 * defects.count + 2 { throw fail("server_frames: \(serverFrames) is too few for \(defects.count) defects (need \(2 * defects.count + 2))") }
         if let rejection = handshakeRejection, !(100...999).contains(rejection.status) { throw fail("handshake_rejection.status: must be a 3-digit code, found \(rejection.status)") }
         if !(pushServer.hasPrefix("wss://") || pushServer.hasPrefix("ws://")) { throw fail("push_server: must start with wss:// or ws://") }

@@ -107,7 +107,8 @@ private struct Session {
     }
 
     func base(_ message: InnerMessage, history: Bool = false) -> BaseProtoMessage {
-        BaseProtoMessage.with {
+        let message = Scenario.ProtocolChange.rewrite(message, for: scenario.protocolChanges)
+        return BaseProtoMessage.with {
             $0.method = message.method
             $0.payload = Data(message.payload)
             $0.msgID = message.msgID
@@ -278,7 +279,16 @@ private struct Session {
             $0.isFirst = true
             $0.historyCommentCursor = cursor
         }
-        return (serialize(result), routeParams, cursor, ext)
+        guard scenario.protocolChanges.contains(.signingStub) else { return (serialize(result), routeParams, cursor, ext) }
+        let stub = ProtoMessageFetchResult.with {
+            $0.cursor = result.cursor
+            $0.fetchInterval = result.fetchInterval
+            $0.now = result.now
+            $0.heartbeatDuration = result.heartbeatDuration
+            $0.pushServer = result.pushServer
+            $0.isFirst = true
+        }
+        return (serialize(stub), routeParams, cursor, ext)
     }
 
     mutating func webSocketURL(routeParams: [(String, String)], cursor: String, internalExt: String) -> String {
@@ -426,7 +436,7 @@ private struct Session {
         case .gzipTruncated, .gzipCorrupt, .gzipBomb, .compressTypeBr:
             needAck = false
         default:
-            break
+            if needAck && scenario.protocolChanges.contains(.needAckEmptyInternalExt) { ext = "" }
         }
         let result = ProtoMessageFetchResult.with {
             $0.messages = inner.map { base($0) }
@@ -473,7 +483,12 @@ private struct Session {
             compress = "br"
             payload = Deflate.gzip(plain)
         default:
-            payload = compress == "none" ? plain : Deflate.gzip(plain)
+            if scenario.protocolChanges.contains(.newCompressType) {
+                compress = Scenario.newCompressType
+                payload = Deflate.deflate(plain, format: .raw)
+            } else {
+                payload = compress == "none" ? plain : Deflate.gzip(plain)
+            }
         }
         let frame = WebcastPushFrame.with {
             $0.seqID = seqID
