@@ -48,15 +48,15 @@ public struct JUnitReportRenderer: Sendable {
         let total = suites.reduce(0) { $0 + $1.cases.count }
         let failures = suites.reduce(0) { $0 + $1.cases.filter { $0.failure != nil }.count }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"\(Self.escape(suiteName))\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\">\n"
+        out += "<testsuites name=\"\(MarkupText.escape(suiteName))\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\">\n"
         for suite in suites {
             let suiteFailures = suite.cases.filter { $0.failure != nil }.count
-            out += "  <testsuite name=\"\(Self.escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(suiteFailures)\" errors=\"0\" skipped=\"0\">\n"
+            out += "  <testsuite name=\"\(MarkupText.escape(suite.name))\" tests=\"\(suite.cases.count)\" failures=\"\(suiteFailures)\" errors=\"0\" skipped=\"0\">\n"
             for c in suite.cases {
-                let open = "    <testcase classname=\"\(Self.escape(c.classname))\" name=\"\(Self.escape(c.name))\""
+                let open = "    <testcase classname=\"\(MarkupText.escape(c.classname))\" name=\"\(MarkupText.escape(c.name))\""
                 if let failure = c.failure {
                     out += open + ">\n"
-                    out += "      <failure type=\"transcript-diff\" message=\"\(Self.escape(failure.message))\">\(Self.escape(failure.body, attribute: false))</failure>\n"
+                    out += "      <failure type=\"transcript-diff\" message=\"\(MarkupText.escape(failure.message))\">\(MarkupText.escape(failure.body, attribute: false))</failure>\n"
                     out += "    </testcase>\n"
                 } else {
                     out += open + "/>\n"
@@ -100,30 +100,5 @@ public struct JUnitReportRenderer: Sendable {
         var lines = report.changes.map { TextReportRenderer.line($0) + "  [" + TextReportRenderer.locationText($0) + "]" }
         if report.truncated { lines.append("… \(report.summary.changes - report.changes.count) more") }
         return lines.joined(separator: "\n")
-    }
-
-    /// Escapes text for XML 1.0 content and attributes; characters XML cannot hold become U+FFFD.
-    static func escape(_ text: String, attribute: Bool = true) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\n", "\t", "\r":
-                if attribute { out += "&#\(scalar.value);" } else { out.unicodeScalars.append(scalar) }
-            default:
-                let v = scalar.value
-                if v < 0x20 || v == 0xFFFE || v == 0xFFFF {
-                    out.unicodeScalars.append("\u{FFFD}")
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
     }
 }

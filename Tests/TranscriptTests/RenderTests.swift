@@ -112,6 +112,6 @@ import Testing
     }
 
     @Test func xmlEscapingKeepsDocumentsWellFormed() {
-        #expect(JUnitReportRenderer.escape("a<b>&\"c\"'\u{1}\n") == "a&lt;b&gt;&amp;&quot;c&quot;&apos;\u{FFFD}&#10;")
+        #expect(MarkupText.escape("a<b>&\"c\"'\u{1}\n") == "a&lt;b&gt;&amp;&quot;c&quot;&apos;\u{FFFD}&#10;")
     }
 }
