@@ -44,7 +44,7 @@ public struct CaptureInspector {
         line += 1
         first = first ?? record.timeMicros
         last = max(last, record.timeMicros)
-        timeline.begin(at: record.timeMicros)
+        timeline.reach(record.timeMicros)
         inExchange = false
         frameCompressType = nil
         switch record {

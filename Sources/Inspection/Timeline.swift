@@ -39,14 +39,13 @@ public struct Timeline: Sendable, Equatable {
 
     public init() {}
 
-    /// Starts the time axis at `time` (the capture's first record); later calls are ignored.
-    mutating func begin(at time: UInt64) {
-        if start == nil { start = time }
+    /// Stretches the time axis to `time`, a record of the capture: the first one starts it.
+    mutating func reach(_ time: UInt64) {
+        _ = bucket(for: time)
     }
 
     /// Adds one decoded message of `method` received at `time`.
     mutating func add(method: String, fields: JSONValue, at time: UInt64) {
-        begin(at: time)
         let index = bucket(for: time)
         buckets[index].add(1, at: seriesIndex(method))
         switch method {
@@ -79,6 +78,7 @@ public struct Timeline: Sendable, Equatable {
     }
 
     private mutating func bucket(for time: UInt64) -> Int {
+        if start == nil { start = time }
         let offset = time - min(time, start ?? time)
         while offset / bucketMicros >= UInt64(Self.bucketLimit) { coarsen() }
         let index = Int(offset / bucketMicros)

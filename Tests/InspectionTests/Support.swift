@@ -57,6 +57,12 @@ struct SynthesizedCapture {
         }
     }
 
+    /// Adds the close of the WebSocket, `seconds` after the last message.
+    mutating func close(after seconds: UInt64) {
+        let time = UInt64(records.count - 1 + Int(seconds)) * 1_000_000
+        records.append(.wsClose(WebSocketClose(timeMicros: time, conn: 1, code: 1000, by: .client)))
+    }
+
     var report: JSONValue {
         var inspector = CaptureInspector()
         for record in records { inspector.add(record) }

@@ -37,6 +37,14 @@ import WebcastProto
         #expect(timeline["messages"]?["WebcastGiftMessage"] == [0, 0, 0, 1, 1, 1, 1])
     }
 
+    @Test func theTimelineSpansTheWholeCapture() throws {
+        var capture = SynthesizedCapture(5, "WebcastRoomUserSeqMessage") { WireField.int(3, Int64(900 + $0)) }
+        capture.close(after: 15)
+        let timeline = try #require(capture.report["timeline"])
+        #expect(timeline["viewers"]?.arrayValue?.count == 20)
+        #expect(timeline["messages"]?["WebcastRoomUserSeqMessage"]?.arrayValue?.compactMap(\.intValue).reduce(0, +) == 5)
+    }
+
     @Test func methodsPastTheSeriesLimitShareOneSeries() throws {
         var capture = SynthesizedCapture()
         for index in 0..<15 {
