@@ -87,7 +87,7 @@ let package = Package(
             ]
         ),
         .target(name: "LiveTapeTesting", dependencies: ["MockServers", "Tape"]),
-        .target(name: "Inspection", dependencies: ["WebcastDecoder", "Tape", "JSONKit"]),
+        .target(name: "Inspection", dependencies: ["WebcastDecoder", "Tape", "JSONKit", "Transcript"]),
         .target(
             name: "RecordingProxy",
             dependencies: [

@@ -102,7 +102,6 @@ public struct CaptureComparison {
     /// Handshakes: a refusal where there was an upgrade breaks everything.
     private mutating func compareHandshakes(_ a: InspectionReport, _ b: InspectionReport) {
         let old = a.handshake, new = b.handshake
-        let text = InspectionReport.text
         if text(old?["status"]) != text(new?["status"]) || text(old?["handshake_status"]) != text(new?["handshake_status"]) {
             add(.handshake, "status", "\(text(old?["status"])) \(text(old?["handshake_status"]))",
                 "\(text(new?["status"])) \(text(new?["handshake_status"])) \(text(new?["handshake_msg"]))")
@@ -115,7 +114,6 @@ public struct CaptureComparison {
 
     /// Signing: endpoints, statuses, the fetch body and its push_server.
     private mutating func compareSigning(_ a: InspectionReport, _ b: InspectionReport) {
-        let text = InspectionReport.text
         for path in Set(a.signing.keys).union(b.signing.keys).sorted() {
             let old = a.signing[path], new = b.signing[path]
             if text(old?["status"]) != text(new?["status"]) { add(.signingStatus, path, text(old?["status"]), text(new?["status"])) }
@@ -130,7 +128,6 @@ public struct CaptureComparison {
 
     /// Frames: compression, decode errors, acks.
     private mutating func compareFrames(_ a: InspectionReport, _ b: InspectionReport) {
-        let text = InspectionReport.text
         for (value, count) in b.compressTypes.sorted(by: { $0.key < $1.key }) where a.compressTypes[value] == nil {
             if ["gzip", "none"].contains(value) {
                 add(.knownCompressTypeAppeared, value, "(absent)", "\(count) frames")
@@ -183,7 +180,6 @@ public struct CaptureComparison {
     /// type) that appeared, vanished or changed wire type. Returns the declared field paths whose
     /// wire type changed.
     private mutating func compareUnknownFields(_ a: InspectionReport, _ b: InspectionReport, skipping renamed: Set<String>) -> Set<String> {
-        let text = InspectionReport.text
         var retyped: Set<String> = []
         for (path, field) in b.unknownFields.sorted(by: { $0.key < $1.key }) {
             let before = a.unknownFields[path]
@@ -215,3 +211,6 @@ public struct CaptureComparison {
         return String(rest.prefix { $0 != "/" })
     }
 }
+
+/// A report value as a change's text; absent values are `(none)`.
+private func text(_ value: JSONValue?) -> String { InspectionReport.text(value) }

@@ -37,10 +37,10 @@ struct InspectionReport {
         needAckWithoutInternalExt = Int(json["client"]?["need_ack_without_internal_ext"]?.intValue ?? 0)
     }
 
-    /// A report value as text: strings as they are, absent values as `(none)`, the rest as JSON.
-    static func text(_ value: JSONValue?) -> String {
+    /// A report value as text: strings as they are, absent values as `absent`, the rest as JSON.
+    static func text(_ value: JSONValue?, absent: String = "(none)") -> String {
         switch value?.resolved {
-        case nil, .null?: "(none)"
+        case nil, .null?: absent
         case .string(let s)?: s
         case let other?: CanonicalJSON.string(other)
         }

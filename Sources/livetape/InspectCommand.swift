@@ -12,11 +12,14 @@ struct InspectCommand: ParsableCommand {
         discussion: """
             Reads a tape, or a pcap, pcapng or HAR file (imported in memory as `livetape import` would). Shows the signing exchanges (endpoints, statuses, fetch body size, push_server, cookie names set — never values — and rate-limit answers); the WebSocket handshakes (status, Handshake-Status / Handshake-Msg / Handshake-Options, query keys, subprotocol); the frames (compress_type values, payload types, counts per method, decode errors per method with a first example, unknown methods, unknown field numbers per message path with wire type and an example value); the client (im_enter_room, heartbeat interval, acks against frames with need_ack, need_ack with an empty internal_ext); and the timing (session length, frames/s, gaps).
 
+            --html FILE also writes the account as a self-contained page (no network needed to view it): a timeline chart (viewers, messages per second by method, gift diamonds), the method, unknown-field, decode-error, signing and handshake tables.
+
             Examples:
               livetape inspect Fixtures/corrupt-messages.tape
               livetape inspect capture.pcapng --format json
+              livetape inspect capture.pcapng --html capture.html
 
-            Exit codes: 0 summarized; 2 the input could not be read; 64 invalid arguments.
+            Exit codes: 0 summarized; 2 the input could not be read or the page not written; 64 invalid arguments.
             """
     )
 
@@ -28,6 +31,9 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "Output format: text (one screen) or json.")
     var format: Format = .text
 
+    @Option(help: ArgumentHelp("Also write the account as a self-contained HTML page.", valueName: "file"))
+    var html: String?
+
     func run() throws {
         var inspector = CaptureInspector()
         do {
@@ -36,12 +42,24 @@ struct InspectCommand: ParsableCommand {
             printError("\(input): \(error)")
             throw ExitCode(ExitCodes.unreadable)
         }
+        let report = inspector.report
+        if let html { try Self.writePage(InspectionHTML.inspectPage(report, source: input), to: html) }
         let out = try LineOutput(path: nil)
         switch format {
-        case .json: out.write(inspector.report)
-        case .text: out.write(line: String(CaptureInspector.text(inspector.report).dropLast()))
+        case .json: out.write(report)
+        case .text: out.write(line: String(CaptureInspector.text(report).dropLast()))
         }
         out.close()
+    }
+
+    /// Writes an `--html` page; exit 2 when it cannot be written.
+    static func writePage(_ page: String, to path: String) throws {
+        do {
+            try Data(page.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            printError("\(path): cannot write page: \((error as NSError).localizedDescription)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
     }
 
     /// Every record of a tape, or of a capture imported in memory.

@@ -29,12 +29,12 @@ enum CLI {
         return root.appendingPathComponent(".build/debug/livetape")
     }()
 
-    /// Runs livetape with `arguments` in `directory` (default: the repository root). The CI
-    /// variable is removed from its environment unless `environment` sets it.
+    /// Runs livetape (or `executable`) with `arguments` in `directory` (default: the repository
+    /// root). The CI variable is removed from its environment unless `environment` sets it.
     static func run(_ arguments: [String], stdin: Data? = nil, in directory: URL? = nil,
-                    environment: [String: String] = [:]) throws -> CLIRun {
+                    environment: [String: String] = [:], executable: URL = binary) throws -> CLIRun {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? root
         var env = ProcessInfo.processInfo.environment
