@@ -4,34 +4,34 @@ import WebcastDecoder
 /// What the values at one field path looked like across a capture, in bounded memory: how
 /// often the path occurred, the kinds of value, how many were zero or empty, the range and
 /// decimal magnitudes of its integers, and its distinct small-integer values while they are few.
-public struct FieldStatistics: Sendable, Equatable {
+struct FieldStatistics: Sendable {
     /// Distinct integer values kept per path; past this, `values` is nil.
     static let distinctLimit = 16
     /// Characters kept of an example value.
     static let exampleLength = 80
 
     /// Values seen.
-    public private(set) var count = 0
+    private(set) var count = 0
     /// Values per kind: `string`, `bytes` (a string field whose bytes were not valid UTF-8),
     /// `number`, `bool`, `null`.
-    public private(set) var kinds: [String: Int] = [:]
+    private(set) var kinds: [String: Int] = [:]
     /// Values that were 0, `"0"`, `""` or false.
-    public private(set) var zeroOrEmpty = 0
+    private(set) var zeroOrEmpty = 0
     /// The first value that was neither zero nor empty, shortened.
-    public private(set) var example: String?
+    private(set) var example: String?
     /// Integers (JSON numbers, and 64-bit integers written as strings of digits) by the number
     /// of decimal digits of their magnitude; 0 counts as no digits.
-    public private(set) var digits: [Int: Int] = [:]
+    private(set) var digits: [Int: Int] = [:]
     /// The smallest and largest integer seen.
-    public private(set) var minimum: Int64?, maximum: Int64?
+    private(set) var minimum: Int64?, maximum: Int64?
     /// How often each JSON integer occurred, while at most `distinctLimit` distinct ones were
     /// seen (enums, small counters); nil once there were more.
-    public private(set) var values: [Int64: Int]? = [:]
+    private(set) var values: [Int64: Int]? = [:]
 
-    public init() {}
+    init() {}
 
     /// Integers seen (the sum of `digits`).
-    public var integers: Int { digits.values.reduce(0, +) }
+    var integers: Int { digits.values.reduce(0, +) }
 
     /// Adds one value: a leaf of a decoded message, or the `{"invalid_utf8_base64": …}` object
     /// the decoder writes for a string field that is not valid UTF-8.
@@ -97,7 +97,7 @@ public struct FieldStatistics: Sendable, Equatable {
     // MARK: JSON
 
     /// The statistics as a report entry.
-    public var json: JSONValue {
+    var json: JSONValue {
         var o = JSONObjectBuilder()
         o.set("count", .int(Int64(count)))
         o.set("kinds", .object(kinds.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) }))
@@ -117,7 +117,7 @@ public struct FieldStatistics: Sendable, Equatable {
     }
 
     /// Reads a report entry written by `json`.
-    public init(json: JSONValue) {
+    init(json: JSONValue) {
         func table(_ value: JSONValue?) -> [(String, Int)] {
             guard case .object(let pairs)? = value?.resolved else { return [] }
             return pairs.map { ($0.0, Int($0.1.intValue ?? 0)) }

@@ -5,15 +5,15 @@ import JSONKit
 /// per bucket. Buckets start one second wide; whenever a session would need more than
 /// `bucketLimit` of them, neighbours are merged and the width doubles, so memory stays bounded
 /// however long the capture is.
-public struct Timeline: Sendable, Equatable {
+struct Timeline: Sendable {
     /// Buckets kept at most.
-    public static let bucketLimit = 600
+    static let bucketLimit = 600
     /// Methods with a series of their own; messages of further methods count as `other`.
-    public static let seriesLimit = 12
+    static let seriesLimit = 12
     /// The series name of the methods past `seriesLimit`.
-    public static let otherSeries = "other"
+    static let otherSeries = "other"
 
-    struct Bucket: Sendable, Equatable {
+    struct Bucket: Sendable {
         var messages: [Int] = []
         var viewers: Int64?
         var diamonds: Int64 = 0
@@ -31,13 +31,13 @@ public struct Timeline: Sendable, Equatable {
     }
 
     /// Width of one bucket, in microseconds.
-    public private(set) var bucketMicros: UInt64 = 1_000_000
+    private(set) var bucketMicros: UInt64 = 1_000_000
     private var start: UInt64?
     /// The message series, in the order their methods first appeared.
-    public private(set) var series: [String] = []
+    private(set) var series: [String] = []
     private(set) var buckets: [Bucket] = []
 
-    public init() {}
+    init() {}
 
     /// Stretches the time axis to `time`, a record of the capture: the first one starts it.
     mutating func reach(_ time: UInt64) {
@@ -103,7 +103,7 @@ public struct Timeline: Sendable, Equatable {
 
     /// The series as a report entry: `bucket_seconds`, `viewers` (null where a bucket has no
     /// count), `gift_diamonds` and `messages` (per series, per bucket).
-    public var json: JSONValue {
+    var json: JSONValue {
         var o = JSONObjectBuilder()
         o.set("bucket_seconds", .double(Double(bucketMicros) / 1e6))
         o.set("viewers", .array(buckets.map { $0.viewers.map { .int($0) } ?? .null }))
