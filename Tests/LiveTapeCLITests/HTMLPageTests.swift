@@ -6,8 +6,9 @@ import Testing
 import WebcastProto
 
 /// The `--html` pages, rendered by headless Chromium: a screenshot that is not blank, and the
-/// DOM holding the expected tables and rows.
-@Suite(.enabled(if: Chromium.path != nil, "chromium is not installed: tools/setup installs it (apt-get install chromium)"))
+/// DOM holding the expected tables and rows. One browser at a time: it is heavy on two cores,
+/// and the loopback tests running beside it keep their timing.
+@Suite(.serialized, .enabled(if: Chromium.path != nil, "chromium is not installed: tools/setup installs it (apt-get install chromium)"))
 struct HTMLPageTests {
     /// Writes the page of `arguments` (an inspect or compare command line) and returns its file.
     private func page(_ arguments: [String]) throws -> URL {
