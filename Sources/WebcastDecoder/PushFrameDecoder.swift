@@ -33,7 +33,7 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
     public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
-        let walk = fields.decode(bytes, as: frameSchema, capture: Self.framePayload)
+        let walk = fields.decode(bytes, as: frameSchema, capture: Self.framePayload, encoded: true)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         if let error = walk.error {
@@ -42,8 +42,7 @@ public struct PushFrameDecoder: Sendable {
         }
         let frameFields = walk.fields
         let payload = walk.captured.last.map { Array(bytes[$0.range]) } ?? []
-        let payloadType = frameFields["payload_type"]?.stringValue ?? ""
-        let compressType = frameFields["headers"]?["compress_type"]?.stringValue
+        let (seqID, payloadType, compressType) = Self.frameHeader(bytes, fields: frameFields)
         var report = CompressionReport(header: compressType, gzipMagic: Inflate.looksLikeGzip(payload))
 
         switch (compressType, report.gzipMagic) {
@@ -67,7 +66,7 @@ public struct PushFrameDecoder: Sendable {
             } catch {
                 var failure = DecodeError(stage: .inflate, message: error.description, offset: error.inputOffset,
                                           payloadSize: payload.count)
-                failure.seqID = frameFields["seq_id"]?.stringValue
+                failure.seqID = seqID
                 errors.append(failure)
                 return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                                     payloadSize: payload.count, compression: report, body: .empty,
@@ -77,7 +76,6 @@ public struct PushFrameDecoder: Sendable {
         if !inner.isEmpty || payloadType == "ack" {
             body = decodeBody(payloadType: payloadType, inner, errors: &errors, notices: &notices)
         }
-        let seqID = frameFields["seq_id"]?.stringValue
         for index in errors.indices { errors[index].seqID = seqID }
         return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                             payloadSize: payload.count, compression: report, body: body,
@@ -123,7 +121,7 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes a `ProtoMessageFetchResult`: the envelope fields, then every inner message by its `method`.
     public func decodeFetchResult(_ bytes: [UInt8]) -> DecodedFetchResult {
-        let walk = fields.decode(bytes, as: fetchResultSchema, capture: Self.fetchResultMessages)
+        let walk = fields.decode(bytes, as: fetchResultSchema, capture: Self.fetchResultMessages, encoded: true)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         var messages: [DecodedMessage] = []
@@ -140,7 +138,7 @@ public struct PushFrameDecoder: Sendable {
             errors.append(DecodeError(stage: .fetchResult, message: error.description, offset: error.offset,
                                       payloadSize: bytes.count, partial: walk.fields))
         }
-        if walk.fields["need_ack"] == .bool(true), (walk.fields["internal_ext"]?.stringValue ?? "").isEmpty {
+        if Self.needsAckWithoutInternalExt(bytes, fields: walk.fields) {
             notices.append(Notice(kind: .ackWithoutInternalExt, detail: "need_ack is set but internal_ext is empty"))
         }
         return DecodedFetchResult(fields: walk.fields, unknown: walk.unknown, messages: messages,
@@ -165,6 +163,49 @@ public struct PushFrameDecoder: Sendable {
         decoded.unknown = envelope.unknown + decoded.unknown
         decoded.issues = envelope.issues + decoded.issues
         return decoded
+    }
+
+    /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
+    /// canonical (each singular field once, each map key once, valid UTF-8): read from the wire, not parsed back.
+    private static func frameHeader(_ bytes: [UInt8], fields: JSONValue) -> (seqID: String?, payloadType: String, compressType: String?) {
+        guard case .encoded = fields else {
+            return (fields["seq_id"]?.stringValue, fields["payload_type"]?.stringValue ?? "",
+                    fields["headers"]?["compress_type"]?.stringValue)
+        }
+        var header: (seqID: String?, payloadType: String, compressType: String?) = (nil, "", nil)
+        var reader = WireReader(bytes)
+        while let field = try? reader.next() {
+            switch (field.number, field.value) {
+            case (1, .varint(let v)): header.seqID = String(Int64(bitPattern: v))
+            case (7, .lengthDelimited(let r)): header.payloadType = reader.string(in: r) ?? ""
+            case (5, .lengthDelimited(let r)):
+                var entry = reader.subReader(r)
+                var key = "", value = ""
+                while let part = try? entry.next(), case .lengthDelimited(let text) = part.value {
+                    if part.number == 1 { key = reader.string(in: text) ?? "" } else { value = reader.string(in: text) ?? "" }
+                }
+                if key == "compress_type" { header.compressType = value }
+            default: break
+            }
+        }
+        return header
+    }
+
+    /// Whether a fetch result sets `need_ack` with an empty `internal_ext` (read as `frameHeader` reads).
+    private static func needsAckWithoutInternalExt(_ bytes: [UInt8], fields: JSONValue) -> Bool {
+        guard case .encoded = fields else {
+            return fields["need_ack"] == .bool(true) && (fields["internal_ext"]?.stringValue ?? "").isEmpty
+        }
+        var needAck = false, internalExt = false
+        var reader = WireReader(bytes)
+        while let field = try? reader.next() {
+            switch (field.number, field.value) {
+            case (9, .varint(let v)): needAck = v != 0
+            case (5, .lengthDelimited(let r)): internalExt = !r.isEmpty
+            default: break
+            }
+        }
+        return needAck && !internalExt
     }
 
     /// An envelope's `method` (1, when valid UTF-8) and `msg_id` (3), read from the wire as its decoded

@@ -99,3 +99,41 @@ import WebcastDecoder
         #expect(Self.isEncoded(try bothWays("WebcastImDeleteMessage", ids).fields))
     }
 }
+
+/// What the frame decoder reads from a frame's or fetch result's fields (payload type, the
+/// compress_type header, seq_id, need_ack without internal_ext) agrees with the decoded fields,
+/// however the fields were walked — on fixture frames with bytes changed at random.
+@Suite struct FrameHeaderTests {
+    @Test func headerValuesAgreeWithTheDecodedFields() throws {
+        let decoder = PushFrameDecoder()
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func random(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var frames = 0
+        for tape in GoldenTranscriptTests.tapes {
+            for entry in try TapeReader(path: GoldenTranscriptTests.fixtures.appendingPathComponent(tape).path) {
+                guard case .success(.wsMessage(let message)) = entry.result, message.opcode == .binary else { continue }
+                var bytes = message.payload.bytes
+                // Change one byte among the frame's own fields (before the payload), or none.
+                if random(2) == 0, bytes.count > 1 { bytes[random(min(bytes.count, 48))] = UInt8(random(256)) }
+                let frame = decoder.decodeFrame(bytes)
+                let fields = frame.fields.resolved
+                #expect(frame.payloadType == (fields["payload_type"]?.stringValue ?? ""))
+                #expect(frame.compression.header == fields["headers"]?["compress_type"]?.stringValue)
+                for error in frame.errors where error.stage != .tape {
+                    #expect(error.seqID == fields["seq_id"]?.stringValue)
+                }
+                if case .fetchResult(let result) = frame.body {
+                    let resultFields = result.fields.resolved
+                    let expected = resultFields["need_ack"] == .bool(true) && (resultFields["internal_ext"]?.stringValue ?? "").isEmpty
+                    let noticed = result.notices.contains { $0.kind == .ackWithoutInternalExt }
+                    #expect(noticed == expected)
+                }
+                frames += 1
+            }
+        }
+        #expect(frames > 2000)
+    }
+}
