@@ -42,17 +42,24 @@ func expectServedTape(_ tape: ServedTape, in records: [TapeRecord]) throws -> HT
     return fetch
 }
 
+/// A loopback capture of `livetape serve`'s traffic for `tape` (its mocks at full speed, a
+/// replaying client): the capture's path and the push server's port.
+func captureOfServedSession(_ tape: ServedTape) async throws -> (path: String, pushPort: Int) {
+    let servers = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max))
+    let ports = [servers.signURL, servers.pushURL].map { Int($0.split(separator: ":")[2].prefix { $0.isNumber })! }
+    let capture = try await withLoopbackCapture(ports: ports) {
+        try await TapeClient(tape: tape).run(signURL: servers.signURL) { _ in }
+    }
+    await servers.shutdown()
+    return (capture, ports[1])
+}
+
 @Suite(.timeLimit(.minutes(2))) struct LoopbackCaptureTests {
     /// A capture of `livetape serve`'s traffic (its mocks, a replaying client), imported, carries
     /// exactly the messages of the tape that was served.
     @Test func aCaptureOfTheMockServersCarriesTheServedTape() async throws {
         let tape = try ServedTape(path: fixtures.appendingPathComponent("session-5min.tape").path)
-        let servers = try await ReplayServers.start(tape: tape, configuration: .init(speed: .max))
-        let ports = [servers.signURL, servers.pushURL].map { Int($0.split(separator: ":")[2].prefix { $0.isNumber })! }
-        let capture = try await withLoopbackCapture(ports: ports) {
-            try await TapeClient(tape: tape).run(signURL: servers.signURL) { _ in }
-        }
-        await servers.shutdown()
+        let capture = try await captureOfServedSession(tape).path
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let (records, summary, readError) = try CaptureImporter.importFile(capture)
         #expect(readError == nil)
