@@ -29,6 +29,27 @@ import Testing
         #expect(try String(contentsOfFile: tape, encoding: .utf8).contains("SECRET") == false)
     }
 
+    /// As an unprivileged user with every capability dropped, the capture cannot start: exit 2,
+    /// with a message that names what is missing.
+    @Test(.enabled(if: getuid() == 0, "not running as root: cannot switch to an unprivileged user to check the message"))
+    func withoutRootOrCapNetRawTheMessageSaysSo() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The build directory need not be readable by that user; a copy of the binary is.
+        let binary = directory.appendingPathComponent("livetape")
+        try FileManager.default.copyItem(at: CLI.binary, to: binary)
+        for path in [directory.path, binary.path] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        }
+        let tape = directory.appendingPathComponent("sniffed.tape").path
+        let run = try CLI.run(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+                               binary.path, "sniff", "-i", "lo", "--port", "9", "-o", tape, "--duration", "5"],
+                              in: directory, executable: URL(fileURLWithPath: "/usr/bin/setpriv"))
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("needs root or the CAP_NET_RAW capability"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: tape))
+    }
+
     @Test func aMissingInterfaceIsUnreadable() throws {
         let run = try CLI.run(["sniff", "-i", "no-such-interface0", "-o", "/dev/null"])
         #expect(run.status == 2)
