@@ -11,31 +11,29 @@ enum Base64 {
 
     /// Appends the standard, padded base64 encoding of `bytes` to `out`.
     static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
-        out.reserveCapacity(out.count + (bytes.count + 2) / 3 * 4)
+        let start = out.count
+        out.append(contentsOf: repeatElement(UInt8(ascii: "="), count: (bytes.count + 2) / 3 * 4))
         alphabet.withUnsafeBufferPointer { a in
             bytes.withUnsafeBufferPointer { p in
-                var i = 0
-                let n = p.count
-                while i + 3 <= n {
-                    let v = UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8 | UInt32(p[i + 2])
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(a[Int(v >> 6 & 63)])
-                    out.append(a[Int(v & 63)])
-                    i += 3
-                }
-                if n - i == 1 {
-                    let v = UInt32(p[i]) << 16
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(UInt8(ascii: "="))
-                    out.append(UInt8(ascii: "="))
-                } else if n - i == 2 {
-                    let v = UInt32(p[i]) << 16 | UInt32(p[i + 1]) << 8
-                    out.append(a[Int(v >> 18)])
-                    out.append(a[Int(v >> 12 & 63)])
-                    out.append(a[Int(v >> 6 & 63)])
-                    out.append(UInt8(ascii: "="))
+                out.withUnsafeMutableBufferPointer { o in
+                    var i = 0, j = start
+                    let n = p.count
+                    while i + 3 <= n {
+                        let v = Int(p[i]) << 16 | Int(p[i + 1]) << 8 | Int(p[i + 2])
+                        o[j] = a[v >> 18]
+                        o[j + 1] = a[v >> 12 & 63]
+                        o[j + 2] = a[v >> 6 & 63]
+                        o[j + 3] = a[v & 63]
+                        i += 3
+                        j += 4
+                    }
+                    // One or two bytes left: two or three characters, the rest stays padding.
+                    if i < n {
+                        let v = Int(p[i]) << 16 | (i + 1 < n ? Int(p[i + 1]) << 8 : 0)
+                        o[j] = a[v >> 18]
+                        o[j + 1] = a[v >> 12 & 63]
+                        if i + 1 < n { o[j + 2] = a[v >> 6 & 63] }
+                    }
                 }
             }
         }

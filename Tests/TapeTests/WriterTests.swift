@@ -69,6 +69,26 @@ import Testing
         #expect(read.filter { $0 == big }.count == 20)
     }
 
+    /// Records appended together, more than one 1 MiB write of them, make the same file as
+    /// records appended one by one.
+    @Test func appendingManyAtOnceWritesWhatAppendingOneByOneDoes() throws {
+        let batch = Sample.records.prefix(5) + (0..<40).map { i in
+            TapeRecord.wsMessage(WebSocketMessage(timeMicros: 10_000 + UInt64(i), conn: 1, direction: .recv,
+                                                  payload: Body([UInt8](repeating: UInt8(i), count: 50_000 + i))))
+        }
+        let (together, oneByOne) = (temporaryPath("together.tape"), temporaryPath("one-by-one.tape"))
+        let writer = try TapeWriter(path: together, header: Sample.header)
+        try writer.append(contentsOf: batch)
+        #expect(writer.recordCount == batch.count)
+        try writer.close()
+        let single = try TapeWriter(path: oneByOne, header: Sample.header)
+        for record in batch { try single.append(record) }
+        try single.close()
+        #expect(FileManager.default.contents(atPath: together) == FileManager.default.contents(atPath: oneByOne))
+        #expect(records(try TapeReader(path: together)) == Array(batch))
+        #expect(tapeError { try writer.append(contentsOf: batch) } == .writerClosed(file: together))
+    }
+
     @Test func tornWriteLeavesEarlierRecordsReadable() throws {
         // Simulates a kill during a write: the file ends in part of a line.
         let path = temporaryPath()
