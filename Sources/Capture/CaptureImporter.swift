@@ -36,7 +36,7 @@ public struct CaptureImporter {
     /// capturing, as a browser adds to its key log.
     public var keyLog: KeyLog?
     private let waitsForKeys: Bool
-    private var connections: [Set<TCPSegment.Endpoint>: Connection] = [:]
+    private var connections: [ConnectionKey: Connection] = [:]
     private var records: [TapeRecord] = []
     private var start: UInt64?
 
@@ -55,8 +55,8 @@ public struct CaptureImporter {
         guard let segment = TCPSegment(packet: packet, linkType: linkType) else { return }
         if start == nil { start = packet.timeMicros }
         let time = packet.timeMicros - min(packet.timeMicros, start ?? 0)
-        let key: Set = [segment.source, segment.destination]
-        if connections[key] == nil {
+        let key = ConnectionKey(segment.source, segment.destination)
+        if connections.index(forKey: key) == nil {
             // The SYN's sender is the client; mid-connection, the side with the higher port.
             let client = segment.isSYN && segment.flags & 0x10 == 0 ? segment.source
                 : segment.source.port > segment.destination.port ? segment.source : segment.destination
@@ -71,10 +71,9 @@ public struct CaptureImporter {
     /// capture's first packet), in time order; later ones wait, since a connection still open
     /// may yet complete an earlier record. For writing a tape while capturing.
     public mutating func drain(before horizon: UInt64) -> [TapeRecord] {
-        let (ready, waiting) = records.enumerated().sorted { ($0.element.timeMicros, $0.offset) < ($1.element.timeMicros, $1.offset) }
-            .map(\.element).partitioned { $0.timeMicros < horizon }
+        let (ready, waiting) = records.partitioned { $0.timeMicros < horizon }
         records = waiting
-        return ready
+        return ready.timeOrdered()
     }
 
     /// Microseconds since the capture's first packet, for `drain(before:)`.
@@ -88,7 +87,17 @@ public struct CaptureImporter {
             connections[key]!.finish(keyLog: keyLog, into: &records, summary: &summary)
         }
         connections = [:]
-        return records.enumerated().sorted { ($0.element.timeMicros, $0.offset) < ($1.element.timeMicros, $1.offset) }.map(\.element)
+        return records.timeOrdered()
+    }
+}
+
+/// The two endpoints of a connection, in the same order whichever way a packet goes.
+private struct ConnectionKey: Hashable {
+    let lower: TCPSegment.Endpoint
+    let higher: TCPSegment.Endpoint
+
+    init(_ a: TCPSegment.Endpoint, _ b: TCPSegment.Endpoint) {
+        (lower, higher) = a.port < b.port || (a.port == b.port && a.address.lexicographicallyPrecedes(b.address)) ? (a, b) : (b, a)
     }
 }
 
@@ -260,6 +269,7 @@ private struct Connection {
             }
             state = .http(requests: requests, responses: responses, waiting: waiting)
         case .webSocket(var clientFrames, var serverFrames):
+            state = .failed  // no second reference to the parsers: their buffers grow in place
             let outputs = fromClient ? clientFrames.feed(bytes, time: time) : serverFrames.feed(bytes, time: time)
             state = .webSocket(client: clientFrames, server: serverFrames)
             emit(outputs, fromClient: fromClient, into: &records, summary: &summary)
@@ -361,6 +371,13 @@ extension CaptureImporter {
         var records: [TapeRecord] = []
         let (summary, readError) = try importFile(path, bufferLimit: bufferLimit, keyLog: keyLog) { records += $0 }
         return (records, summary, readError)
+    }
+}
+
+extension Array where Element == TapeRecord {
+    /// The records sorted by time; records of the same time keep their order.
+    fileprivate func timeOrdered() -> [TapeRecord] {
+        indices.sorted { (self[$0].timeMicros, $0) < (self[$1].timeMicros, $1) }.map { self[$0] }
     }
 }
 

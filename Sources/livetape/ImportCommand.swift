@@ -127,10 +127,9 @@ struct ImportCommand: ParsableCommand {
                                     redacted: redactor.secrets.sorted())
             let writer = try TapeWriter(path: output, header: header)
             result = try CaptureImporter.importFile(input, keyLog: keys?.keyLog, progress: progress.update) { records in
-                for record in records {
-                    if onlySigning, case .http(let e) = record, !HARImporter.isSigning(e.request.url) { continue }
-                    try writer.append(redactor.redact(record))
-                }
+                try writer.append(contentsOf: records.lazy.filter { record in
+                    if onlySigning, case .http(let e) = record { HARImporter.isSigning(e.request.url) } else { true }
+                }.map { redactor.redact($0) })
             }
             try writer.close()
         } catch let error as TapeError {
