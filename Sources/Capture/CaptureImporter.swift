@@ -37,6 +37,9 @@ public struct CaptureImporter {
     public var keyLog: KeyLog?
     private let waitsForKeys: Bool
     private var connections: [ConnectionKey: Connection] = [:]
+    /// Connections that ended (FIN both ways, or RST), with when: their late segments are
+    /// dropped, for two minutes of capture time, unless a new SYN opens the connection again.
+    private var ended: [ConnectionKey: UInt64] = [:]
     private var records: [TapeRecord] = []
     private var start: UInt64?
 
@@ -56,15 +59,27 @@ public struct CaptureImporter {
         if start == nil { start = packet.timeMicros }
         let time = packet.timeMicros - min(packet.timeMicros, start ?? 0)
         let key = ConnectionKey(segment.source, segment.destination)
+        if ended[key] != nil {
+            guard segment.opensConnection else { return }
+            ended[key] = nil
+        }
         if connections.index(forKey: key) == nil {
             // The SYN's sender is the client; mid-connection, the side with the higher port.
-            let client = segment.isSYN && segment.flags & 0x10 == 0 ? segment.source
+            let client = segment.opensConnection ? segment.source
                 : segment.source.port > segment.destination.port ? segment.source : segment.destination
             summary.connections += 1
             connections[key] = Connection(conn: summary.connections, client: client, server: client == segment.source ? segment.destination : segment.source,
                                           fromStart: segment.isSYN, bufferLimit: bufferLimit, waitsForKeys: waitsForKeys)
         }
-        connections[key]!.add(segment, time: time, keyLog: keyLog, into: &records, summary: &summary)
+        let index = connections.index(forKey: key)!
+        connections.values[index].add(segment, time: time, keyLog: keyLog, into: &records, summary: &summary)
+        if connections.values[index].isOver {
+            // Finished now, so that memory holds only the connections still open.
+            connections.values[index].finish(keyLog: keyLog, into: &records, summary: &summary)
+            connections.remove(at: index)
+            ended = ended.filter { $0.value + 120_000_000 > time }
+            ended[key] = time
+        }
     }
 
     /// The records completed so far that are older than `horizon` (microseconds since the
@@ -122,7 +137,8 @@ private struct Connection {
     }
     var state = Parsing.unknown
     var closed = false
-    var host = ""
+    /// Both directions ended with a FIN, every byte before it received, or either with a RST.
+    var isOver: Bool { streams.allSatisfy(\.isFinished) || streams.contains(where: \.wasReset) }
 
     init(conn: Int, client: TCPSegment.Endpoint, server: TCPSegment.Endpoint, fromStart: Bool, bufferLimit: Int, waitsForKeys: Bool) {
         self.conn = conn

@@ -11,6 +11,8 @@ public struct TCPSegment: Sendable, Hashable {
     public var isSYN: Bool { flags & 0x02 != 0 }
     public var isFIN: Bool { flags & 0x01 != 0 }
     public var isRST: Bool { flags & 0x04 != 0 }
+    /// A SYN without ACK: the client opening the connection.
+    public var opensConnection: Bool { isSYN && flags & 0x10 == 0 }
 
     /// An IP address (4 or 16 bytes) and a port.
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {

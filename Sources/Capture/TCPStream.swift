@@ -15,8 +15,12 @@ public struct TCPStream: Sendable {
     private var next: UInt32?
     private var pending: [(sequence: UInt32, bytes: [UInt8])] = []
     private var pendingBytes = 0
-    /// Whether a FIN or RST ended the stream.
-    public private(set) var isFinished = false
+    /// The sequence number just past the stream's last byte, once its FIN said where that is.
+    private var end: UInt32?
+    /// Whether a RST ended the stream.
+    public private(set) var wasReset = false
+    /// Whether every byte up to the stream's FIN has been yielded.
+    public var isFinished: Bool { end != nil && end == next && pending.isEmpty }
 
     public init(bufferLimit: Int = 4 << 20) {
         self.bufferLimit = bufferLimit
@@ -37,7 +41,8 @@ public struct TCPStream: Sendable {
                 drain(&events)
             }
         }
-        if segment.isFIN || segment.isRST { isFinished = true }
+        if segment.isFIN { end = sequence &+ UInt32(truncatingIfNeeded: segment.payload.count + segment.missing) }
+        if segment.isRST { wasReset = true }
         if pendingBytes > bufferLimit { skipToPending(&events) }
         return events
     }

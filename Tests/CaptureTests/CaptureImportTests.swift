@@ -166,6 +166,44 @@ func importCapture(_ writer: PcapWriter, keyLog: KeyLog? = nil) throws -> (recor
         #expect(messages(records, .send) == messages(original, .send))
     }
 
+    /// A connection that ended with a FIN each way is finished then, not at the end of the
+    /// capture (so memory holds only open connections): a response that lasts until the close is
+    /// complete as soon as both FINs are in, a late retransmission opens nothing, and a new SYN
+    /// on the same ports is a new connection.
+    @Test func aConnectionIsFinishedWhenBothSidesCloseIt() throws {
+        let request = Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\n".utf8), response = Array("HTTP/1.1 200 OK\r\n\r\nuntil the close".utf8)
+        var capture = PcapWriter()
+        capture.segment(fromClient: true, sequence: 999, flags: 0x02, payload: [])
+        capture.segment(fromClient: true, sequence: 1000, payload: request)
+        capture.segment(fromClient: false, sequence: 9000, payload: response)
+        capture.segment(fromClient: true, sequence: 1000 + UInt32(request.count), flags: 0x11, payload: [])
+        capture.segment(fromClient: false, sequence: 9000 + UInt32(response.count), flags: 0x11, payload: [])
+        let closedAt = capture.packets.count
+        capture.segment(fromClient: false, sequence: 9000, payload: response)
+        capture.segment(fromClient: true, sequence: 4999, flags: 0x02, payload: [])
+        capture.segment(fromClient: true, sequence: 5000, payload: Array("GET /b HTTP/1.1\r\nHost: h\r\n\r\n".utf8))
+        capture.segment(fromClient: false, sequence: 7000, payload: Array("HTTP/1.1 204 No Content\r\n\r\n".utf8))
+        let path = temporaryCapture()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try capture.write(to: path)
+        let file = try PcapFile(path: path)
+        var importer = CaptureImporter()
+        var beforeTheEnd: [TapeRecord] = []
+        while let packet = try file.next() {
+            importer.add(packet, linkType: file.linkType)
+            if packet.number == closedAt { beforeTheEnd = importer.drain(before: .max) }
+        }
+        let exchanges = (beforeTheEnd + importer.finish()).compactMap { if case .http(let e) = $0 { e } else { nil } }
+        guard case .http(let first)? = beforeTheEnd.first else {
+            Issue.record("no exchange before the end: \(beforeTheEnd)")
+            return
+        }
+        #expect(first.response?.body == Body(text: "until the close"))
+        #expect(exchanges.map(\.conn) == [1, 2])
+        #expect(exchanges.map(\.request.url) == ["http://h/a", "http://h/b"])
+        #expect(importer.summary.connections == 2 && importer.summary.gaps == 0 && importer.summary.unparsed == [], "\(importer.summary)")
+    }
+
     @Test func aTLSConnectionIsListedAndSkipped() throws {
         var capture = PcapWriter()
         capture.segment(fromClient: true, sequence: 1, payload: [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])

@@ -55,6 +55,26 @@ let message = Array("GET /webcast/fetch?room_id=1 HTTP/1.1\r\nHost: example\r\n\
         #expect(try clientStream(capture) == [.data(message)])
     }
 
+    /// A FIN that overtakes the last data does not finish the stream before that data is in; a
+    /// RST ends it as it is.
+    @Test func aStreamIsFinishedOnceEveryByteBeforeItsFINIsIn() {
+        let client = TCPSegment.Endpoint(address: PcapWriter.client, port: 50000), server = TCPSegment.Endpoint(address: PcapWriter.server, port: 443)
+        func segment(_ sequence: UInt32, flags: UInt8, _ payload: [UInt8] = []) -> TCPSegment {
+            TCPSegment(source: client, destination: server, sequence: sequence, flags: flags, payload: payload)
+        }
+        var stream = TCPStream()
+        _ = stream.add(segment(1000, flags: 0x02))
+        _ = stream.add(segment(1001, flags: 0x18, Array(message[..<20])))
+        _ = stream.add(segment(1001 + UInt32(message.count), flags: 0x11))
+        #expect(!stream.isFinished)
+        #expect(stream.add(segment(1021, flags: 0x18, Array(message[20...]))) == [.data(Array(message[20...]))])
+        #expect(stream.isFinished && !stream.wasReset)
+        var reset = TCPStream()
+        _ = reset.add(segment(5000, flags: 0x18, message))
+        _ = reset.add(segment(9000, flags: 0x04))
+        #expect(reset.wasReset && !reset.isFinished)
+    }
+
     @Test func sequenceNumbersWrapAround() throws {
         var capture = PcapWriter()
         let start = UInt32.max - 9
