@@ -18,6 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_summary import record  # noqa: E402
 from crosscheck import Reference  # noqa: E402
 
 
@@ -108,6 +109,11 @@ def main():
     print(f"ratio, messages/s, livetape decode only / tiktoklive: {messages / bench['decode_s'] / py_rate:7.1f}x")
     print(f"ratio, decode only / inflate only:                  {bench['decode_s'] / bench['inflate_only_s']:8.2f}    (target <= 2)")
     print(f"ratio, decode + render / inflate only:              {bench['decode_render_s'] / bench['inflate_only_s']:8.2f}")
+    record(f"decode --view wire, {frames} frames, end to end", f"{messages / cli_s / 1000:.0f}k messages/s",
+           "tiktoklive classes", f"{py_rate / 1000:.2f}k messages/s", f"{messages / cli_s / py_rate:.1f}x", ">= 100x")
+    record("decode only / inflate only, in process", f"{bench['decode_s']:.2f} s / {bench['inflate_only_s']:.2f} s",
+           ratio=f"{bench['decode_s'] / bench['inflate_only_s']:.2f}", target="<= 2")
+    record("decode peak RSS, full / half tape", f"{cli_rss / 1024:.0f} / {half_rss / 1024:.0f} MiB", target="flat")
     print(f"peak RSS, livetape decode: {cli_rss / 1024:.1f} MiB at {frames} frames, "
           f"{half_rss / 1024:.1f} MiB at {frames // 2} frames (flat = streaming)")
 

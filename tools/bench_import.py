@@ -33,6 +33,9 @@ import tempfile
 import time
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_summary import record  # noqa: E402
+
 MSS = 1448
 SESSIONS = 8
 OPEN_AT_ONCE = 48
@@ -284,6 +287,8 @@ def bench(args, work, sessions, size_mb):
             print(f"{name}: not the {messages} messages and {payload_bytes} payload bytes written; stderr:\n{run.stderr[-2000:]}")
             ok = False
     print(f"ratio, tshark / livetape: wall time {theirs.wall / ours.wall:.1f}x   (target >= 5x), CPU time {theirs.cpu / ours.cpu:.1f}x")
+    record(f"import, {size / 1e6:.0f} MB pcap, {connections} connections", f"{size / 1e6 / ours.wall:.0f} MB/s, {ours.rss:.0f} MiB",
+           "tshark -Y websocket", f"{size / 1e6 / theirs.wall:.1f} MB/s, {theirs.rss:.0f} MiB", f"{theirs.wall / ours.wall:.1f}x", ">= 5x")
     return size, ours, ok
 
 

@@ -42,6 +42,9 @@ from urllib.parse import urlsplit
 
 from mitmproxy import connection, http, io, version
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_summary import record as summary_row  # noqa: E402
+
 TAPE = "Fixtures/session-5min.tape"
 SERVE = ("serve", TAPE, "--speed", "max")
 RECORD_SESSIONS, RSS_AFTER, PING_SESSIONS, PINGS = 50, (1, 10, 50), 10, 200
@@ -334,6 +337,9 @@ def bench_signing(args, exchange, log):
               f"{r['non_2xx']:8} {r['socket_errors']:9}")
     print(f"ratio, requests/s, livetape / mitmdump: {ours['rps'] / theirs['rps']:6.1f}x   (target >= 5x)")
     print(f"livetape p99: {ours['p99']:.2f} ms   (target < 5 ms)")
+    summary_row(f"serve signing API, recorded GET /webcast/fetch, wrk {' '.join(wrk_args)}",
+                f"{ours['rps'] / 1000:.1f}k req/s, p99 {ours['p99']:.2f} ms", f"mitmdump {version.VERSION} server replay",
+                f"{theirs['rps'] / 1000:.2f}k req/s, p99 {theirs['p99']:.1f} ms", f"{ours['rps'] / theirs['rps']:.1f}x", ">= 5x")
     print(f"mitmdump command: {' '.join(mitm_argv).replace(args.work, '$TMPDIR')}")
     print(f"livetape stderr:{stderr_summary(log, since)}")
     return all(r["non_2xx"] == 0 and r["socket_errors"] == 0 for r in (ours, theirs))
@@ -358,6 +364,8 @@ def bench_push(args, ws_url, expected, log):
                                               f"first bad frame {failed[0][1]}, close code {failed[0][2]}")
             print(f"{clients:7} {frames:8} {wall:8.3f} {frames / wall:10.0f} {clients * size / 1e6 / wall:8.1f} "
                   f"{cpu:13.3f}  {result}")
+            summary_row(f"serve push server --speed max, {clients} client{'s' if clients > 1 else ''}",
+                        f"{frames / wall / 1000:.0f}k frames/s ({result})")
     print(f"livetape stderr (every session reports the im_enter_room and acks these clients do not send):"
           f"{stderr_summary(log, since)}")
     return ok
@@ -418,6 +426,10 @@ def bench_record(args, ws_url, expected, log):
         print(f"{label:24} {len(walls[name]):8} {wall[name] * 1e3:10.1f} {len(expected) / wall[name]:9.0f} {len(rtts[name]):6} "
               f"{percentile(rtts[name], 0.5) * 1e3:12.3f} {p99[name]:12.3f}")
     print(f"ratio, frames/s, proxy / direct: {wall['direct'] / wall['proxy']:.0%}   (target >= 50 %)")
+    summary_row("record proxy in front of the push server, 1 client", f"{len(expected) / wall['proxy'] / 1000:.0f}k frames/s",
+                "the push server direct", f"{len(expected) / wall['direct'] / 1000:.0f}k frames/s",
+                f"{wall['direct'] / wall['proxy']:.0%}", ">= 50 %")
+    summary_row("record proxy, added ping p99", f"{p99['proxy'] - p99['direct']:.3f} ms", target="< 1 ms")
     print(f"added ping p99, proxy - direct: {p99['proxy'] - p99['direct']:.3f} ms   (target < 1 ms)")
     print(f"livetape record RSS after session {' / '.join(map(str, rss))}: {' / '.join(f'{v:.1f}' for v in rss.values())} MiB; "
           f"growth from session {RSS_AFTER[1]} to {RSS_AFTER[2]}: {rss[RSS_AFTER[2]] - rss[RSS_AFTER[1]]:+.1f} MiB   (target: flat)")
