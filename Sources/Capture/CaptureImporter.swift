@@ -314,14 +314,16 @@ private struct Connection {
     private mutating func upgrade(_ request: HTTPMessage, _ response: HTTPMessage, clientBytes: [UInt8], serverBytes: [UInt8], time: UInt64,
                                   into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) -> Parsing {
         summary.webSocketSessions += 1
-        let extensions = response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map { $0.value.lowercased() }.joined(separator: ",")
-        let deflate = extensions.contains("permessage-deflate")
+        // Read leniently: whatever the parameters, the endpoints went on to use the extension.
+        let deflate = WebSocketExtension.parse(response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
+            .first { $0.name == PerMessageDeflate.name }
+        let parameterNames = Set(deflate?.parameters.map(\.name) ?? [])
         records.append(.wsOpen(WebSocketOpen(
             timeMicros: request.timeMicros, conn: conn, url: webSocketScheme + Self.host(of: request) + request.startLine[1],
             requestHeaders: request.headers, response: Self.response(response),
             subprotocol: response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value)))
-        var clientFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("client_no_context_takeover"), masked: true)
-        var serverFrames = WebSocketFrameParser(deflate: deflate, contextTakeover: !extensions.contains("server_no_context_takeover"), masked: false)
+        var clientFrames = WebSocketFrameParser(deflate: deflate != nil, contextTakeover: !parameterNames.contains("client_no_context_takeover"), masked: true)
+        var serverFrames = WebSocketFrameParser(deflate: deflate != nil, contextTakeover: !parameterNames.contains("server_no_context_takeover"), masked: false)
         emit(clientFrames.feed(clientBytes, time: time), fromClient: true, into: &records, summary: &summary)
         emit(serverFrames.feed(serverBytes, time: time), fromClient: false, into: &records, summary: &summary)
         return .webSocket(client: clientFrames, server: serverFrames)

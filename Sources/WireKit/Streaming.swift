@@ -12,11 +12,13 @@ public final class StreamingInflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private var scratch = [UInt8](repeating: 0, count: 32 * 1024)
 
-    /// Creates an inflater with an empty window (32 KiB, raw deflate).
-    public init() {
+    /// Creates an inflater with an empty window of 2^`windowBits` bytes (8...15; raw deflate).
+    /// A stream that reaches farther back than the window fails as corrupt.
+    public init(windowBits: Int = 15) {
+        precondition((8...15).contains(windowBits), "window bits must be 8...15")
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let rc = inflateInit2_(stream, -15, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let rc = inflateInit2_(stream, -Int32(windowBits), zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(rc == Z_OK, "inflateInit2 failed: \(rc)")
     }
 
@@ -98,14 +100,17 @@ public final class StreamingDeflater {
     /// When false, the window is reset after every message (no_context_takeover).
     public let contextTakeover: Bool
 
-    /// Creates a deflater. `level` is -1 (default) or 0...9.
-    public init(level: Int32 = 6, contextTakeover: Bool = true) {
+    /// Creates a deflater. `level` is -1 (default) or 0...9; `windowBits` (8...15) is log2 of
+    /// the largest window the peer's inflater keeps. zlib compresses raw deflate with at least
+    /// 9 bits, whose farthest match (250 bytes) a 256-byte window still reaches.
+    public init(level: Int32 = 6, windowBits: Int = 15, contextTakeover: Bool = true) {
         precondition((-1...9).contains(level), "compression level must be -1...9")
+        precondition((8...15).contains(windowBits), "window bits must be 8...15")
         self.contextTakeover = contextTakeover
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let rc = deflateInit2_(
-            stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            stream, level, Z_DEFLATED, -Int32(max(9, windowBits)), 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         precondition(rc == Z_OK, "deflateInit2 failed: \(rc)")
     }
 
