@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "TapeClient",
             dependencies: [
-                "MockServers", "Tape", "WebcastProto",
+                "MockServers", "Tape", "WebcastProto", "WireKit",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeClientTests",
-            dependencies: ["TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder"]
+            dependencies: ["TapeClient", "MockServers", "Tape", "JSONKit", "Transcript", "WebcastDecoder", "WireKit"]
         ),
         .testTarget(
             name: "RecordingProxyTests",

@@ -5,6 +5,7 @@ import NIOSSL
 import NIOWebSocket
 import Synchronization
 import Tape
+import WireKit
 
 /// The mock push server: every WebSocket upgrade (any path) gets its own replay of the
 /// recorded session whose query is closest to the client's.
@@ -53,6 +54,10 @@ final class PushWebSocketServer: Sendable {
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
                                 try channel.pipeline.syncOperations.addHandler(MaskedFrameCheck())
+                                if let deflate = Self.permessageDeflate(for: head) {
+                                    try channel.pipeline.syncOperations.addHandler(
+                                        PerMessageDeflateHandler(deflate, role: .server, maxMessageBytes: self.settings.maxFrameBytes))
+                                }
                                 try channel.pipeline.syncOperations.addHandler(
                                     NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
                                                                 maxAccumulatedFrameSize: self.settings.maxFrameBytes))
@@ -80,6 +85,12 @@ final class PushWebSocketServer: Sendable {
             // A refusal on purpose was answered and logged by `upgradeHeaders`.
             if error as? NIOWebSocketUpgradeError != .unsupportedWebSocketTarget { log("push: handshake failed: \(error)") }
         }
+    }
+
+    /// What the server accepts of the permessage-deflate the client offers: the first valid
+    /// offer, whatever the recorded session did (every parameter of RFC 7692 can be honoured).
+    static func permessageDeflate(for head: HTTPRequestHead) -> PerMessageDeflate? {
+        PerMessageDeflate.accept(offeredIn: head.headers["Sec-WebSocket-Extensions"])
     }
 
     /// The recorded session whose handshake query differs least from `head`'s (the first on a tie).
@@ -119,6 +130,9 @@ final class PushWebSocketServer: Sendable {
             headers.add(name: "Sec-WebSocket-Protocol", value: recorded)
         } else if session.open.subprotocol == nil, let first = offered.first {
             headers.add(name: "Sec-WebSocket-Protocol", value: first)
+        }
+        if let deflate = Self.permessageDeflate(for: head) {
+            headers.add(name: "Sec-WebSocket-Extensions", value: deflate.headerValue)
         }
         return headers
     }
@@ -175,7 +189,8 @@ final class PushWebSocketServer: Sendable {
         guard let session = session(for: head) else { return }
         let request = IncomingRequest(method: "GET", target: head.uri)
         let state = ReplayState(SessionMonitor(recorded: session, request: request, rules: settings.rules,
-                                                  checksHeartbeatInterval: settings.speed == .factor(1)))
+                                                  checksHeartbeatInterval: settings.speed == .factor(1),
+                                                  permessageDeflate: Self.permessageDeflate(for: head)))
         let clock = ContinuousClock()
         let start = clock.now
         let elapsed: @Sendable () -> UInt64 = {
@@ -278,7 +293,7 @@ final class PushWebSocketServer: Sendable {
             state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, by: .abnormal) }
         }
         let result = state.monitor.withLock { $0.report(session: number, path: request.path, close: state.ending.withLock { $0 }) }
-        var summary = "push session \(number): \(result.framesSent)/\(result.framesRecorded) frames, \(result.acksReceived)/\(result.acksExpected) acks, "
+        var summary = "push session \(number): \(result.framesSent)/\(result.framesRecorded) frames\(result.permessageDeflate == nil ? "" : " (permessage-deflate)"), \(result.acksReceived)/\(result.acksExpected) acks, "
         summary += result.deviations.isEmpty ? "client behaved as recorded" : "\(result.deviations.count) deviations: " + result.deviations.joined(separator: "; ")
         if !result.handshakeDifferences.isEmpty {
             summary += "; handshake query differs: " + result.handshakeDifferences.joined(separator: "; ")
@@ -312,7 +327,6 @@ private final class ReplayState: Sendable {
 final class MaskedFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
 
     struct UnmaskedFrame: Error, CustomStringConvertible {
         var description: String { "unmasked frame from the client (RFC 6455 §5.1); closed with 1002" }
@@ -325,11 +339,7 @@ final class MaskedFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
         let frame = unwrapInboundIn(data)
         guard frame.maskKey != nil else {
             closed = true
-            var code = ByteBuffer()
-            code.write(webSocketErrorCode: .protocolError)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
-                .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-            context.fireErrorCaught(UnmaskedFrame())
+            context.closeWebSocket(.protocolError, masked: false, because: UnmaskedFrame())
             return
         }
         context.fireChannelRead(data)

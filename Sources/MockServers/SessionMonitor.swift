@@ -1,6 +1,7 @@
 import Foundation
 import JSONKit
 import Tape
+import WireKit
 
 /// Watches one client through a push-server replay and reports how it deviated from what the
 /// tape recorded: `im_enter_room`, the heartbeat interval and an `ack` with the right `log_id`
@@ -20,6 +21,8 @@ public struct SessionMonitor: Sendable {
     /// Whether a heartbeat interval off by more than 25% is a deviation. Only meaningful when
     /// the replay runs at the recorded speed: a client keeps its own clock.
     public let checksHeartbeatInterval: Bool
+    /// The permessage-deflate the session negotiated; nil when it is not compressed.
+    public let permessageDeflate: PerMessageDeflate?
     private let recordedEnterRooms: [Int64]
 
     private(set) var framesSent = 0
@@ -32,9 +35,11 @@ public struct SessionMonitor: Sendable {
     private var lastTime: UInt64 = 0
 
     /// A monitor for a client that asked for `request` and is served `recorded`.
-    public init(recorded: RecordedSession, request: IncomingRequest, rules: MatchRules = .default, checksHeartbeatInterval: Bool = true) {
+    public init(recorded: RecordedSession, request: IncomingRequest, rules: MatchRules = .default, checksHeartbeatInterval: Bool = true,
+                permessageDeflate: PerMessageDeflate? = nil) {
         self.recorded = recorded
         self.checksHeartbeatInterval = checksHeartbeatInterval
+        self.permessageDeflate = permessageDeflate
         queryDifferences = NormalizedRequest(IncomingRequest(method: "GET", target: recorded.open.url))
             .differences(to: NormalizedRequest(IncomingRequest(method: "GET", path: request.path, query: request.query)),
                          rules: rules.ignoring(MatchRules.fingerprintQueryKeys))
@@ -120,7 +125,7 @@ public struct SessionMonitor: Sendable {
             enterRooms: enterRooms.count, heartbeats: heartbeatTimes.count,
             expectedHeartbeatMillis: expectedHeartbeatMillis, medianHeartbeatMillis: median,
             acksExpected: expectedAcks, acksReceived: ackedLogIDs.count,
-            close: close, deviations: deviations)
+            permessageDeflate: permessageDeflate?.headerValue, close: close, deviations: deviations)
     }
 
     static func medianInterval(_ times: [UInt64]) -> UInt64? {
@@ -166,6 +171,9 @@ public struct SessionReport: Sendable {
     public var medianHeartbeatMillis: Int?
     public var acksExpected: Int
     public var acksReceived: Int
+    /// The accepted `Sec-WebSocket-Extensions` permessage-deflate element; nil when the session
+    /// was not compressed.
+    public var permessageDeflate: String?
     /// How the connection ended.
     public var close: WebSocketClose?
     /// Every way the client differed from the recording, one sentence each.
@@ -186,6 +194,7 @@ public struct SessionReport: Sendable {
         beats.set("median_interval_ms", medianHeartbeatMillis.map { .int(Int64($0)) } ?? .null)
         o.set("heartbeats", beats.value)
         o.set("acks", ["expected": .int(Int64(acksExpected)), "received": .int(Int64(acksReceived))])
+        o.set("permessage_deflate", permessageDeflate.map { .string($0) } ?? .null)
         if let close {
             var c = JSONObjectBuilder()
             c.set("by", .string(close.by.rawValue))

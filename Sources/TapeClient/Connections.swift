@@ -1,12 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MockServers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import Tape
+import WireKit
 
 /// How a client checks the TLS servers it talks to (https and wss URLs).
 public struct TLSOptions: Sendable, Hashable {
@@ -113,8 +115,12 @@ public enum WebSocketClientConnection {
         case refused(HTTPChannel)
     }
 
-    /// Performs the handshake; frames arrive aggregated (fragments joined) and unmasked.
+    /// Performs the handshake; frames arrive aggregated (fragments joined) and unmasked. When
+    /// `headers` offer permessage-deflate and the server accepts it, messages are compressed on
+    /// the way out and inflated on the way in (`PerMessageDeflateHandler`); a server answer
+    /// that fits no offer fails the handshake.
     public static func connect(to url: ClientURL, headers: [HTTPHeader], maxFrameBytes: Int, tls: TLSOptions = TLSOptions()) async throws -> WebSocketHandshake {
+        let offers = PerMessageDeflate.offers(in: headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
         var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
         requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: url.target, headers: requestHeaders)
@@ -127,6 +133,10 @@ public enum WebSocketClientConnection {
                         maxFrameSize: maxFrameBytes,
                         upgradePipelineHandler: { channel, response in
                             channel.eventLoop.makeCompletedFuture {
+                                if let deflate = try PerMessageDeflate.accepted(inResponse: response.headers["Sec-WebSocket-Extensions"], offers: offers) {
+                                    try channel.pipeline.syncOperations.addHandler(
+                                        PerMessageDeflateHandler(deflate, role: .client, maxMessageBytes: maxFrameBytes))
+                                }
                                 try channel.pipeline.syncOperations.addHandler(
                                     NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16,
                                                                 maxAccumulatedFrameSize: maxFrameBytes))

@@ -16,6 +16,8 @@ struct SessionPlayer: Sendable {
     /// Pacing of recorded client messages: each waits for its recorded offset divided by the
     /// speed (none at `max`).
     let speed: ReplaySpeed
+    /// permessage-deflate was negotiated: the client's messages go out compressed.
+    let compresses: Bool
 
     /// Plays the session on `channel` until the server closes it, or the client closed it as
     /// recorded and the server answered. Records are emitted in the tape's order: a recorded
@@ -81,7 +83,8 @@ struct SessionPlayer: Sendable {
                         default:
                             guard let opcode = Tape.WebSocketOpcode(rawValue: UInt8(webSocketOpcode: frame.opcode)) else { continue }
                             let payload = Array(frame.unmaskedData.readableBytesView)
-                            recorder.emit { .wsMessage(WebSocketMessage(timeMicros: $0, conn: conn, direction: .recv, opcode: opcode, payload: Body(payload))) }
+                            recorder.emit { .wsMessage(WebSocketMessage(timeMicros: $0, conn: conn, direction: .recv, opcode: opcode, payload: Body(payload),
+                                                                        compressed: frame.rsv1)) }
                             received += 1
                             if generated, let facts = ServerFrameFacts(frame: payload), facts.needsAck {
                                 try await send(ClientFrames.ack(facts), outbound)
@@ -106,7 +109,8 @@ struct SessionPlayer: Sendable {
     private func send(_ payload: [UInt8], opcode: Tape.WebSocketOpcode = .binary, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>) async throws {
         guard let code = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: opcode.rawValue) else { return }
         try await outbound.write(WebSocketFrame(fin: true, opcode: code, maskKey: .random(), data: ByteBuffer(bytes: payload)))
-        recorder.emit { .wsMessage(WebSocketMessage(timeMicros: $0, conn: conn, direction: .send, opcode: opcode, payload: Body(payload))) }
+        recorder.emit { .wsMessage(WebSocketMessage(timeMicros: $0, conn: conn, direction: .send, opcode: opcode, payload: Body(payload),
+                                                    compressed: compresses)) }
     }
 
     private static func closeFrame(code: Int?, reason: String) -> WebSocketFrame {

@@ -5,13 +5,16 @@ import SwiftProtobuf
 import Synchronization
 import Tape
 import WebcastProto
+import WireKit
 
 /// Plays the client side of a tape against a signing server and the push server it names:
 /// the recorded signing requests, then each recorded WebSocket session — handshake with the
 /// recorded query and headers, and the recorded client messages (`im_enter_room`, heartbeats,
 /// acks), each sent once the server messages the tape holds before it have arrived. A session
 /// whose client side was not recorded gets a generated one: `im_enter_room`, a heartbeat every
-/// interval and an ack for every frame with `need_ack`.
+/// interval and an ack for every frame with `need_ack`. A session whose recorded handshake
+/// offered permessage-deflate offers it again (its parameters as recorded) and, once accepted,
+/// compresses and inflates its messages, recording them as `compressed`.
 ///
 /// A signing request that fails in transport is sent once more before it is recorded as failed.
 ///
@@ -81,11 +84,19 @@ public struct TapeClient: Sendable {
     static let framingHeaders: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "keep-alive"]
     static let handshakeHeaders: Set<String> = framingHeaders.union(["upgrade", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"])
 
+    /// The recorded handshake's permessage-deflate offers, as one `Sec-WebSocket-Extensions`
+    /// header; none when it offered none.
+    private static func deflateOffer(_ recorded: [HTTPHeader]) -> [HTTPHeader] {
+        let offers = PerMessageDeflate.offers(in: recorded.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
+        return offers.isEmpty ? [] : [HTTPHeader("Sec-WebSocket-Extensions", offers.map(\.headerValue).joined(separator: ", "))]
+    }
+
     private static func stripQuery(_ url: String) -> String { String(url.prefix { $0 != "?" }) }
 
     private func play(_ session: RecordedSession, url: String, recorder: Recorder) async throws {
         guard let parsed = ClientURL(url) else { throw ClientError.badURL(url) }
         let headers = session.open.requestHeaders.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) }
+            + Self.deflateOffer(session.open.requestHeaders)
         let conn = recorder.nextConnection()
         let opened = recorder.now()
         let handshake: WebSocketHandshake
@@ -103,7 +114,10 @@ public struct TapeClient: Sendable {
         case .upgraded(let channel, let response):
             let subprotocol = response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value
             recorder.emit { _ in .wsOpen(WebSocketOpen(timeMicros: opened, conn: conn, url: url, requestHeaders: headers, response: response, subprotocol: subprotocol)) }
-            try await SessionPlayer(session: session, conn: conn, recorder: recorder, roomID: Int64(tape.roomID ?? "") ?? 0, speed: speed)
+            let compresses = WebSocketExtension.parse(response.headers.filter { $0.name.lowercased() == "sec-websocket-extensions" }.map(\.value))
+                .contains { $0.name == PerMessageDeflate.name }
+            try await SessionPlayer(session: session, conn: conn, recorder: recorder, roomID: Int64(tape.roomID ?? "") ?? 0, speed: speed,
+                                    compresses: compresses)
                 .run(channel)
         }
     }

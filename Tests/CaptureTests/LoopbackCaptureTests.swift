@@ -42,6 +42,14 @@ func expectServedTape(_ tape: ServedTape, in records: [TapeRecord]) throws -> HT
     return fetch
 }
 
+/// `tape` with its first session's handshake offering permessage-deflate as browsers do: the
+/// tape client offers it again and the push server accepts.
+func offeringPermessageDeflate(_ tape: ServedTape) -> ServedTape {
+    var offering = tape
+    offering.sessions[0].open.requestHeaders.append(HTTPHeader("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))
+    return offering
+}
+
 /// A loopback capture of `livetape serve`'s traffic for `tape` (its mocks at full speed, a
 /// replaying client): the capture's path and the push server's port.
 func captureOfServedSession(_ tape: ServedTape) async throws -> (path: String, pushPort: Int) {
@@ -56,15 +64,19 @@ func captureOfServedSession(_ tape: ServedTape) async throws -> (path: String, p
 
 @Suite(.timeLimit(.minutes(2))) struct LoopbackCaptureTests {
     /// A capture of `livetape serve`'s traffic (its mocks, a replaying client), imported, carries
-    /// exactly the messages of the tape that was served.
-    @Test func aCaptureOfTheMockServersCarriesTheServedTape() async throws {
+    /// exactly the messages of the tape that was served: with permessage-deflate negotiated,
+    /// every message marked compressed, else none.
+    @Test(arguments: [false, true])
+    func aCaptureOfTheMockServersCarriesTheServedTape(deflate: Bool) async throws {
         let tape = try ServedTape(path: fixtures.appendingPathComponent("session-5min.tape").path)
-        let capture = try await captureOfServedSession(tape).path
+        let capture = try await captureOfServedSession(deflate ? offeringPermessageDeflate(tape) : tape).path
         defer { try? FileManager.default.removeItem(atPath: capture) }
         let (records, summary, readError) = try CaptureImporter.importFile(capture)
         #expect(readError == nil)
         #expect(summary.gaps == 0 && summary.unparsed == [] && summary.webSocketSessions == 1 && summary.exchanges == 1, "\(summary)")
         try expectServedTape(tape, in: records)
+        let messages = records.compactMap { if case .wsMessage(let m) = $0 { m } else { nil } }
+        #expect(!messages.isEmpty && messages.allSatisfy { $0.compressed == deflate })
     }
 }
 

@@ -3,13 +3,12 @@ import Capture
 import MockServers
 import Tape
 import Testing
-import WireKit
 
 /// The `tshark` executable on PATH (Debian's package, installed by tools/setup), or nil.
 let tshark: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
     .map { "\($0)/tshark" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
-/// Why a cross-check could not run: tshark failed, or the loopback session could not be played.
+/// Why a cross-check could not run: tshark failed.
 struct CrossCheckError: Error, CustomStringConvertible {
     var description: String
 
@@ -71,101 +70,21 @@ struct WebSocketTraffic {
     }
 }
 
-/// A WebSocket session over one loopback TCP connection with permessage-deflate negotiated,
-/// both ends in this process (`livetape serve` does not compress): the upgrade, `messages` in
-/// order, each compressed by its sender with one window per direction kept across messages,
-/// client frames masked, then a close from the client answered by the server.
-struct DeflatedLoopbackSession {
-    let port: Int
-    private let listener: Int32
-
-    init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        guard listener >= 0, listening else { throw CrossCheckError("cannot listen on 127.0.0.1: errno \(errno)") }
-        self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: in_port_t(UInt16(port).bigEndian),
-                    sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
-    }
-
-    /// Plays the session; one thread drives both ends, so each write is read before the next.
-    func play(_ messages: [(fromClient: Bool, payload: [UInt8])]) throws {
-        defer { close(listener) }
-        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
-        let server = accept(listener, nil, nil)
-        defer { close(client); close(server) }
-        guard connected, server >= 0 else { throw CrossCheckError("cannot connect on loopback: errno \(errno)") }
-        // The key and accept value of RFC 6455's example handshake.
-        try transfer(Array(("GET /webcast/im/push/v2/?room_id=1 HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-            + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n").utf8), from: client, to: server)
-        try transfer(Array(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n").utf8), from: server, to: client)
-        let deflaters = (client: StreamingDeflater(), server: StreamingDeflater())
-        for message in messages {
-            let compressed = (message.fromClient ? deflaters.client : deflaters.server).deflate(message.payload)
-            let frame = webSocketFrame(first: 0xC2, payload: compressed, masked: message.fromClient)
-            try transfer(frame, from: message.fromClient ? client : server, to: message.fromClient ? server : client)
-        }
-        try transfer(webSocketFrame(first: 0x88, payload: [0x03, 0xE8], masked: true), from: client, to: server)
-        try transfer(webSocketFrame(first: 0x88, payload: [0x03, 0xE8], masked: false), from: server, to: client)
-    }
-
-    /// Writes `bytes` on `source` and reads them back from `destination`, 16 KiB at a time.
-    private func transfer(_ bytes: [UInt8], from source: Int32, to destination: Int32) throws {
-        var buffer = [UInt8](repeating: 0, count: 16 << 10)
-        for start in stride(from: 0, to: bytes.count, by: buffer.count) {
-            let chunk = bytes[start..<min(bytes.count, start + buffer.count)]
-            guard chunk.withUnsafeBytes({ send(source, $0.baseAddress, $0.count, 0) }) == chunk.count else {
-                throw CrossCheckError("loopback write failed: errno \(errno)")
-            }
-            var received = 0
-            while received < chunk.count {
-                let n = buffer.withUnsafeMutableBytes { recv(destination, $0.baseAddress, chunk.count - received, 0) }
-                guard n > 0 else { throw CrossCheckError("loopback read failed: errno \(errno)") }
-                received += n
-            }
-        }
-    }
-}
-
 /// `livetape import` and tshark read the same loopback captures: every WebSocket message, per
 /// direction and in order, with the same payload bytes, and the same first close frame. tshark 4.0
 /// unmasks, joins fragments and inflates permessage-deflate (context takeover included), so
 /// nothing is left out of the comparison.
 @Suite(.timeLimit(.minutes(2)), .enabled(if: tshark != nil, "tshark is not installed (tools/setup installs it): no cross-check"))
 struct TsharkCrossCheckTests {
-    @Test func aCaptureOfLivetapeServeImportsAsTsharkReadsIt() async throws {
+    /// A capture of `livetape serve` with and without permessage-deflate negotiated.
+    @Test(arguments: [false, true])
+    func aCaptureOfLivetapeServeImportsAsTsharkReadsIt(deflate: Bool) async throws {
         let tape = try ServedTape(path: fixtures.appendingPathComponent("session-5min.tape").path)
-        let (capture, pushPort) = try await captureOfServedSession(tape)
+        let (capture, pushPort) = try await captureOfServedSession(deflate ? offeringPermessageDeflate(tape) : tape)
         defer { try? FileManager.default.removeItem(atPath: capture) }
-        try expectSameTraffic(capture, serverPort: pushPort, played: tape.sessions[0])
-    }
-
-    @Test func aPermessageDeflateCaptureImportsAsTsharkInflatesIt() async throws {
-        let tape = try ServedTape(path: fixtures.appendingPathComponent("compress-none.tape").path)
-        let messages = (tape.sessions[0].clientMessages.map { (true, $0) } + tape.sessions[0].serverMessages.map { (false, $0) })
-            .sorted { $0.1.offsetMicros < $1.1.offsetMicros }.map { (fromClient: $0.0, payload: $0.1.payload) }
-        let session = try DeflatedLoopbackSession()
-        let capture = try await withLoopbackCapture(ports: [session.port]) { try session.play(messages) }
-        defer { try? FileManager.default.removeItem(atPath: capture) }
-        let records = try expectSameTraffic(capture, serverPort: session.port, played: tape.sessions[0])
+        let records = try expectSameTraffic(capture, serverPort: pushPort, played: tape.sessions[0])
         let compressed = records.filter { if case .wsMessage(let m) = $0 { m.compressed } else { false } }
-        #expect(compressed.count == messages.count)
+        #expect(compressed.count == (deflate ? tape.sessions[0].serverMessages.count + tape.sessions[0].clientMessages.count : 0))
     }
 
     /// Imports `capture` and compares it with tshark's reading; both must hold as many messages

@@ -33,7 +33,12 @@ final class RawConnection: @unchecked Sendable {
 
     /// Everything received until the peer closes or the read times out.
     func readAll() async -> [UInt8] {
-        await offPool { self.readAllBlocking() }
+        await read { _ in false }
+    }
+
+    /// Reads until `done` holds for everything received (or the peer closes / the read times out).
+    func read(until done: @escaping @Sendable ([UInt8]) -> Bool) async -> [UInt8] {
+        await offPool { self.readBlocking(until: done) }
     }
 
     /// Reads until `marker` appears (or the peer closes / the read times out).
@@ -47,14 +52,15 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    private func readAllBlocking() -> [UInt8] {
+    private func readBlocking(until done: ([UInt8]) -> Bool) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        while !done(out) {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return out }
+            if n <= 0 { break }
             out += chunk[..<n]
         }
+        return out
     }
 
     private func readBlocking(until marker: String) -> [UInt8] {
@@ -74,9 +80,9 @@ struct RawError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A client WebSocket frame: FIN set, `opcode`, masked unless `masked` is false.
-func webSocketFrame(opcode: UInt8, payload: [UInt8], masked: Bool = true) -> [UInt8] {
-    var frame: [UInt8] = [0x80 | opcode]
+/// A client WebSocket frame: FIN set, `opcode`, RSV1 when `rsv1`, masked unless `masked` is false.
+func webSocketFrame(opcode: UInt8, payload: [UInt8], rsv1: Bool = false, masked: Bool = true) -> [UInt8] {
+    var frame: [UInt8] = [0x80 | (rsv1 ? 0x40 : 0) | opcode]
     let maskBit: UInt8 = masked ? 0x80 : 0
     switch payload.count {
     case ..<126: frame.append(maskBit | UInt8(payload.count))
@@ -88,25 +94,49 @@ func webSocketFrame(opcode: UInt8, payload: [UInt8], masked: Bool = true) -> [UI
     return frame + key + payload.enumerated().map { $1 ^ key[$0 % 4] }
 }
 
-/// The upgrade request of a WebSocket client for `target`.
-func upgradeRequest(_ target: String) -> String {
+/// The upgrade request of a WebSocket client for `target`, offering `extensions` when given.
+func upgradeRequest(_ target: String, extensions: String? = nil) -> String {
     "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        + (extensions.map { "Sec-WebSocket-Extensions: \($0)\r\n" } ?? "") + "\r\n"
+}
+
+/// A frame from a server (unmasked), as it was on the wire.
+struct ServerFrame {
+    var fin: Bool
+    var rsv1: Bool
+    var opcode: UInt8
+    var payload: [UInt8]
+}
+
+/// The complete frames after the handshake response in `bytes`.
+func serverFrames(in bytes: [UInt8]) -> [ServerFrame] {
+    guard let headerEnd = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { return [] }
+    var frames: [ServerFrame] = []
+    var i = headerEnd + 4
+    while i + 2 <= bytes.count {
+        var length = Int(bytes[i + 1] & 0x7F)
+        var start = i + 2
+        if length == 126 {
+            guard i + 4 <= bytes.count else { break }
+            length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            start = i + 4
+        } else if length == 127 {
+            guard i + 10 <= bytes.count else { break }
+            length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[i + 2 + $1]) }
+            start = i + 10
+        }
+        guard start + length <= bytes.count else { break }
+        frames.append(ServerFrame(fin: bytes[i] & 0x80 != 0, rsv1: bytes[i] & 0x40 != 0, opcode: bytes[i] & 0x0F,
+                                  payload: Array(bytes[start..<start + length])))
+        i = start + length
+    }
+    return frames
 }
 
 /// The close code of the first close frame (opcode 8) from the server in `bytes`, after the
-/// handshake response; frames from a server are unmasked.
+/// handshake response.
 func closeCode(in bytes: [UInt8]) -> Int? {
-    guard let headerEnd = (0..<max(0, bytes.count - 3)).first(where: { bytes[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) else { return nil }
-    var i = headerEnd + 4
-    while i + 2 <= bytes.count {
-        let opcode = bytes[i] & 0x0F
-        var length = Int(bytes[i + 1] & 0x7F)
-        var start = i + 2
-        if length == 126 { length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); start = i + 4 }
-        else if length == 127 { length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[i + 2 + $1]) }; start = i + 10 }
-        if opcode == 8 { return start + 2 <= bytes.count ? Int(bytes[start]) << 8 | Int(bytes[start + 1]) : nil }
-        i = start + length
-    }
-    return nil
+    guard let close = serverFrames(in: bytes).first(where: { $0.opcode == 8 }), close.payload.count >= 2 else { return nil }
+    return Int(close.payload[0]) << 8 | Int(close.payload[1])
 }
