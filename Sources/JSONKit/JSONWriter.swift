@@ -24,16 +24,31 @@ public struct JSONWriter {
         }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, enough for 20 digits
         withUnsafeMutableBytes(of: &digits) { d in
-            var count = 0
-            var value = v
-            while value > 0 {
-                d[23 - count] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-                count += 1
+            Self.digitPairs.withUnsafeBufferPointer { pairs in
+                var end = 24
+                var value = v
+                while value >= 100 {
+                    let pair = Int(value % 100) * 2
+                    value /= 100
+                    end -= 2
+                    d[end] = pairs[pair]
+                    d[end + 1] = pairs[pair + 1]
+                }
+                if value >= 10 {
+                    end -= 2
+                    d[end] = pairs[Int(value) * 2]
+                    d[end + 1] = pairs[Int(value) * 2 + 1]
+                } else {
+                    end -= 1
+                    d[end] = UInt8(ascii: "0") + UInt8(value)
+                }
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[end...]))
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[(24 - count)...]))
         }
     }
+
+    /// "00" to "99", two digits at a time.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
 
     public mutating func int(_ v: Int64) {
         if v < 0 { bytes.append(UInt8(ascii: "-")) }

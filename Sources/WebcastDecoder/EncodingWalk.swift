@@ -33,11 +33,14 @@ final class EncodingTable: @unchecked Sendable {
     private let starts: UnsafeMutableBufferPointer<(start: Int, count: Int)>
     private let sparse: [Int: Field]
     let keys: UnsafeMutableBufferPointer<UInt8>
+    /// Field names by message and number, for the path of an unknown field.
+    private let names: [Int: String]
 
     init(_ messages: [MessageSchema]) {
         var counts: [Int] = []
         var sparse: [Int: Field] = [:]
         var keyBytes: [UInt8] = []
+        var names: [Int: String] = [:]
         var entries: [(message: Int, field: FieldSchema)] = []
         for (index, message) in messages.enumerated() {
             let dense = message.fields.keys.filter { $0 < Self.denseLimit }
@@ -60,6 +63,7 @@ final class EncodingTable: @unchecked Sendable {
             field.keyStart = Int32(keyBytes.count)
             field.keyCount = Int32(writer.bytes.count)
             keyBytes += writer.bytes
+            names[Self.sparseKey(message, schema.number)] = schema.name
             if schema.number < Self.denseLimit {
                 fields[starts[message].start + schema.number] = field
             } else {
@@ -67,6 +71,7 @@ final class EncodingTable: @unchecked Sendable {
             }
         }
         self.sparse = sparse
+        self.names = names
         keys = .allocate(capacity: max(1, keyBytes.count))
         _ = keys.initialize(from: keyBytes)
     }
@@ -83,6 +88,11 @@ final class EncodingTable: @unchecked Sendable {
         let (start, count) = starts[message]
         if number < count { return fields[start + number] }
         return number < Self.denseLimit || sparse.isEmpty ? Field() : sparse[Self.sparseKey(message, number)] ?? Field()
+    }
+
+    /// The name of field `number` of message `message`, or the number when the schema does not declare it.
+    func name(_ message: Int, _ number: Int) -> String {
+        names[Self.sparseKey(message, number)] ?? String(number)
     }
 
     private static func sparseKey(_ message: Int, _ number: Int) -> Int { message << 32 | number }
@@ -114,7 +124,6 @@ extension EncodingTable.Field {
 /// of number order, a singular field seen twice, a repeated map key, a wire error, a value the
 /// schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
 struct EncodingWalk {
-    private let schema: Schema
     private let table: EncodingTable
     private let bytes: [UInt8]
     private let base: UnsafePointer<UInt8>
@@ -123,15 +132,12 @@ struct EncodingWalk {
     private let offsetBase: Int
     private let capture: FieldNumbers
     private let rootPath: String
-    /// The message and field number of each nested message being walked, for the path of an unknown field.
-    private var nesting: [(message: Int, number: Int)] = []
     var unknown: [UnknownField] = []
     var captured: [(number: Int, range: Range<Int>)] = []
 
     /// `base` must point at the storage of `bytes`, kept alive by the caller for the walk.
     init(decoder: FieldDecoder, bytes: [UInt8], base: UnsafePointer<UInt8>, offsetBase: Int, capture: FieldNumbers,
          path: String) {
-        schema = decoder.schema
         table = decoder.schema.encoding
         self.bytes = bytes
         self.base = base
@@ -139,11 +145,11 @@ struct EncodingWalk {
         self.offsetBase = offsetBase
         self.capture = capture
         rootPath = path
-        nesting.reserveCapacity(8)
     }
 
     /// Writes message `message` (its position in the schema) found in `range`; false when the tree is needed.
-    mutating func encode(_ message: Int, range: Range<Int>, depth: Int, into out: inout JSONWriter) -> Bool {
+    mutating func encode(_ message: Int, range: Range<Int>, depth: Int, path: UnsafePointer<PathStep>? = nil,
+                         into out: inout JSONWriter) -> Bool {
         var reader = UnsafeWireReader(base, range: range)
         var current = -1
         var close: UInt8 = 0
@@ -158,7 +164,9 @@ struct EncodingWalk {
                 }
                 let entry = table.field(message, field.number)
                 guard entry.shape != .absent else {
-                    recordUnknown(field, in: message, depth: depth)
+                    withUnsafePointer(to: PathStep(message: message, number: field.number, parent: path)) {
+                        recordUnknown(field, path: $0, depth: depth)
+                    }
                     continue
                 }
                 if field.number == current {
@@ -181,14 +189,13 @@ struct EncodingWalk {
                     guard case .lengthDelimited(let range) = field.value, depth < maxDepth else { return false }
                     if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
                     count += 1
-                    nesting.append((message, field.number))
-                    defer { nesting.removeLast() }
-                    guard encodeMapEntry(Int(entry.nested), range: range, depth: depth + 1, keys: &mapKeys, into: &out) else {
-                        return false
-                    }
+                    let step = PathStep(message: message, number: field.number, parent: path)
+                    guard withUnsafePointer(to: step, {
+                        encodeMapEntry(Int(entry.nested), range: range, depth: depth + 1, path: $0, keys: &mapKeys, into: &out)
+                    }) else { return false }
                     continue
                 }
-                guard encodeValue(field, entry, in: message, depth: depth, count: &count, into: &out) else { return false }
+                guard encodeValue(field, entry, in: message, path: path, depth: depth, count: &count, into: &out) else { return false }
             }
         } catch {
             return false
@@ -200,7 +207,8 @@ struct EncodingWalk {
 
     /// Writes one occurrence of a declared field that is not a map (after its key, or a comma
     /// in a repeated field); false for the tree path.
-    private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int, depth: Int,
+    private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int,
+                                      path: UnsafePointer<PathStep>?, depth: Int,
                                       count: inout Int, into out: inout JSONWriter) -> Bool {
         @inline(__always) func separate(_ out: inout JSONWriter) {
             if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
@@ -210,9 +218,9 @@ struct EncodingWalk {
         case (.message, .lengthDelimited(let range)):
             guard depth < maxDepth else { return false }
             separate(&out)
-            nesting.append((message, field.number))
-            defer { nesting.removeLast() }
-            return encode(Int(entry.nested), range: range, depth: depth + 1, into: &out)
+            return withUnsafePointer(to: PathStep(message: message, number: field.number, parent: path)) {
+                encode(Int(entry.nested), range: range, depth: depth + 1, path: $0, into: &out)
+            }
         case (.integral, .lengthDelimited(let range)) where entry.isRepeated:
             return writePacked(entry.scalar, range: range, count: &count, into: &out)
         case (.string, .lengthDelimited(let range)):
@@ -264,7 +272,8 @@ struct EncodingWalk {
 
     /// Writes one map entry (message `entryMessage`: key 1, value 2) as `"key":value`, the last
     /// occurrence of each winning and absent ones read as their defaults; false for the tree path.
-    private mutating func encodeMapEntry(_ entryMessage: Int, range: Range<Int>, depth: Int, keys: inout [String],
+    private mutating func encodeMapEntry(_ entryMessage: Int, range: Range<Int>, depth: Int, path: UnsafePointer<PathStep>,
+                                         keys: inout [String],
                                          into out: inout JSONWriter) -> Bool {
         var reader = UnsafeWireReader(base, range: range)
         var keyField: WireField?
@@ -309,20 +318,30 @@ struct EncodingWalk {
             return true
         }
         var ignored = 0
-        nesting.append((entryMessage, 2))
-        defer { nesting.removeLast() }
-        return encodeValue(valueField, valueEntry, in: entryMessage, depth: depth, count: &ignored, into: &out)
+        return encodeValue(valueField, valueEntry, in: entryMessage, path: path, depth: depth, count: &ignored, into: &out)
     }
 
-    /// Records a field the schema does not declare, decoding its value schema-less.
-    private mutating func recordUnknown(_ field: WireField, in message: Int, depth: Int) {
-        var parts = [rootPath]
-        for (outer, number) in nesting {
-            parts.append(schema.messages[outer].field(number)?.name ?? String(number))
+    /// Records a field the schema does not declare (the last step of `path`), decoding its value schema-less.
+    private mutating func recordUnknown(_ field: WireField, path: UnsafePointer<PathStep>, depth: Int) {
+        var parts = [String(field.number)]
+        var step = path.pointee.parent
+        while let outer = step {
+            parts.append(table.name(outer.pointee.message, outer.pointee.number))
+            step = outer.pointee.parent
         }
-        parts.append(String(field.number))
+        parts.append(rootPath)
         unknown.append(UnknownField(
-            path: parts.joined(separator: "."), number: field.number, wireType: field.wireType, offset: field.offset - offsetBase,
-            schemaKind: nil, value: UnknownField.schemaLessValue(of: field, in: bytes, maxDepth: maxDepth - depth)))
+            path: parts.reversed().joined(separator: "."), number: field.number, wireType: field.wireType,
+            offset: field.offset - offsetBase, schemaKind: nil,
+            value: UnknownField.schemaLessValue(of: field, in: bytes, maxDepth: maxDepth - depth)))
     }
+}
+
+/// One step of the path from the walk's root to a field: the field `number` of message `message`,
+/// and the step before it. Steps live on the stack of the walk's recursion.
+struct PathStep {
+    let message: Int
+    let number: Int
+    let parent: UnsafePointer<PathStep>?
+
 }

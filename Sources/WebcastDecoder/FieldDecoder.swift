@@ -68,13 +68,13 @@ public struct FieldDecoder: Sendable {
     /// canonical order and decodes cleanly; otherwise (and always when a float or double is met) as a tree.
     public func decode(_ bytes: [UInt8], range: Range<Int>? = nil, as message: MessageSchema, path: String? = nil,
                        capture: Set<Int> = [], encoded: Bool = false) -> FieldDecoding {
-        var walk = Walk(decoder: self, bytes: bytes, base: range?.lowerBound ?? 0, capture: capture)
         let range = range ?? 0..<bytes.count
         let path = path ?? message.name
+        let capture = FieldNumbers(capture)
         if encoded {
             let encoding = bytes.withUnsafeBufferPointer { p -> FieldDecoding? in
                 var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
-                                           capture: walk.capture, path: path)
+                                           capture: capture, path: path)
                 var out = JSONWriter(capacity: range.count * 2)
                 guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
                 return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: encoder.unknown,
@@ -82,6 +82,7 @@ public struct FieldDecoder: Sendable {
             }
             if let encoding { return encoding }
         }
+        var walk = Walk(decoder: self, bytes: bytes, base: range.lowerBound, capture: capture)
         let (fields, error) = walk.message(message, range: range, path: path, depth: 0)
         return FieldDecoding(fields: fields, unknown: walk.unknown, issues: walk.issues,
                              error: error.map { $0.shifted(by: -walk.base) }, captured: walk.captured)
@@ -121,11 +122,11 @@ private struct Walk {
     var issues: [FieldIssue] = []
     var captured: [(number: Int, range: Range<Int>)] = []
 
-    init(decoder: FieldDecoder, bytes: [UInt8], base: Int, capture: Set<Int>) {
+    init(decoder: FieldDecoder, bytes: [UInt8], base: Int, capture: FieldNumbers) {
         self.decoder = decoder
         self.bytes = bytes
         self.base = base
-        self.capture = FieldNumbers(capture)
+        self.capture = capture
     }
 
     /// Dotted path of the message being walked, built into a string only when something is reported.

@@ -41,7 +41,7 @@ public struct PushFrameDecoder: Sendable {
                                       payloadSize: bytes.count, partial: walk.fields))
         }
         let frameFields = walk.fields
-        let payload = walk.captured.last.map { Array(bytes[$0.range]) } ?? []
+        let payload = walk.captured.last.map { bytes[$0.range] } ?? []
         let (seqID, payloadType, compressType) = Self.frameHeader(bytes, fields: frameFields)
         var report = CompressionReport(header: compressType, gzipMagic: Inflate.looksLikeGzip(payload))
 
@@ -58,8 +58,10 @@ public struct PushFrameDecoder: Sendable {
         }
 
         var body = FrameBody.empty
-        var inner = payload
-        if report.gzipMagic {
+        let inner: [UInt8]
+        if !report.gzipMagic {
+            inner = Array(payload)
+        } else {
             do {
                 inner = try Inflate.gunzip(payload, limit: inflateLimit)
                 report.inflatedSize = inner.count

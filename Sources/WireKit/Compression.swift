@@ -66,8 +66,10 @@ public enum Inflate {
 
     /// True when `bytes` start with the gzip magic `1f 8b 08` (deflate method).
     @inlinable
-    public static func looksLikeGzip(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 3 && bytes[0] == 0x1F && bytes[1] == 0x8B && bytes[2] == 0x08
+    public static func looksLikeGzip<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> Bool {
+        guard bytes.count >= 3 else { return false }
+        let start = bytes.startIndex
+        return bytes[start] == 0x1F && bytes[bytes.index(after: start)] == 0x8B && bytes[bytes.index(start, offsetBy: 2)] == 0x08
     }
 
     /// Decompresses gzip data: one or more concatenated members (like `gzip -d`).
@@ -79,18 +81,31 @@ public enum Inflate {
         try inflate(bytes, format: .gzip, limit: limit)
     }
 
+    /// ``gunzip(_:limit:)`` of part of a buffer, without copying it out first.
+    public static func gunzip(_ bytes: ArraySlice<UInt8>, limit: Int = defaultLimit) throws(InflateError) -> [UInt8] {
+        try bytes.withUnsafeBufferPointer { (input) throws(InflateError) -> [UInt8] in
+            try inflate(input, format: .gzip, limit: limit)
+        }
+    }
+
     /// Decompresses a whole stream in `format` (`.gzip` behaves like ``gunzip(_:limit:)``).
     /// For `.zlib` and `.raw`, bytes after the end of the stream are
     /// `.corrupt("trailing data after end of stream")`.
     public static func inflate(
         _ bytes: [UInt8], format: CompressionFormat, limit: Int = defaultLimit
     ) throws(InflateError) -> [UInt8] {
-        precondition(limit >= 0, "negative limit")
-        return try bytes.withUnsafeBufferPointer { (input) throws(InflateError) -> [UInt8] in
-            var job = OneShotInflate(input: input, format: format, limit: limit)
-            defer { job.finish() }
-            return try job.run()
+        try bytes.withUnsafeBufferPointer { (input) throws(InflateError) -> [UInt8] in
+            try inflate(input, format: format, limit: limit)
         }
+    }
+
+    private static func inflate(
+        _ input: UnsafeBufferPointer<UInt8>, format: CompressionFormat, limit: Int
+    ) throws(InflateError) -> [UInt8] {
+        precondition(limit >= 0, "negative limit")
+        var job = OneShotInflate(input: input, format: format, limit: limit)
+        defer { job.finish() }
+        return try job.run()
     }
 
     /// The uncompressed-size hint from a gzip trailer (ISIZE), when plausible.

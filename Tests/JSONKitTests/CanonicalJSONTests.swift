@@ -53,4 +53,21 @@ import JSONKit
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
         #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
     }
+
+    @Test func writesIntegersInDecimal() {
+        var values: [UInt64] = [0, 9, 10, 11, 99, 100, 101, 999, 1000, 10_000, 99_999, UInt64(Int64.max), UInt64.max]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(state >> (state % 64))
+        }
+        for value in values {
+            var writer = JSONWriter()
+            writer.uint(value)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(value))
+            var signed = JSONWriter()
+            signed.int(-Int64(truncatingIfNeeded: value >> 1))
+            #expect(String(decoding: signed.bytes, as: UTF8.self) == String(-Int64(truncatingIfNeeded: value >> 1)))
+        }
+    }
 }
