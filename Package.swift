@@ -37,6 +37,7 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .systemLibrary(name: "CLibFuzzer"),
         .target(
             name: "WebcastProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
@@ -109,6 +110,8 @@ let package = Package(
             name: "livetape-bench",
             dependencies: ["WebcastDecoder", "Tape", "JSONKit", "WireKit"]
         ),
+        .target(name: "FuzzTargets", dependencies: ["WebcastDecoder", "Capture", "Tape", "JSONKit", "Transcript", "WireKit"]),
+        .executableTarget(name: "livetape-fuzz", dependencies: ["FuzzTargets", "CLibFuzzer"]),
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
         .testTarget(name: "JSONKitTests", dependencies: ["JSONKit"]),
@@ -137,6 +140,7 @@ let package = Package(
             name: "CaptureTests",
             dependencies: ["Capture", "TLSDecryption", "Tape", "WireKit", "MockServers", "TapeClient", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Capture", "Tape"]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "InspectionTests",
