@@ -111,6 +111,10 @@ struct HTTPMessageParser {
                 error = "not an HTTP/1.1 \(framing == .request ? "request" : "response"): \(lines[0].prefix(60))"
                 return nil
             }
+            guard framing == .request || Self.isStatusCode(start[1]) else {
+                error = "not an HTTP/1.1 response: status \"\(start[1].prefix(20))\" is not three digits"
+                return nil
+            }
             let headers = lines.dropFirst().compactMap { line -> HTTPHeader? in
                 guard let colon = line.firstIndex(of: ":") else { return nil }
                 return HTTPHeader(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
@@ -143,6 +147,11 @@ struct HTTPMessageParser {
             buffer = []
         }
         return HTTPMessage(startLine: current.startLine, headers: current.headers, body: body, timeMicros: current.time)
+    }
+
+    /// A status code is three digits (RFC 9112 §4).
+    private static func isStatusCode(_ text: String) -> Bool {
+        text.utf8.count == 3 && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 
     /// A `101 Switching Protocols` response, or a request asking for a WebSocket (its bytes
