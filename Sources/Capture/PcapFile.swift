@@ -1,4 +1,5 @@
 import CPcap
+import Tape
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -145,7 +146,15 @@ private func readPacket(_ handle: OpaquePointer, count: inout Int) -> ReadResult
     count += 1
     let h = header.pointee
     return .packet(CapturedPacket(
-        timeMicros: UInt64(max(0, h.ts.tv_sec)) * 1_000_000 + UInt64(max(0, h.ts.tv_usec)),
+        timeMicros: microseconds(h.ts),
         data: Array(UnsafeBufferPointer(start: data, count: Int(h.caplen))),
         wireLength: Int(h.len), number: count))
+}
+
+/// A packet's time in microseconds since the epoch; a time past what a tape holds (a corrupt
+/// timestamp, such as a pcapng block's 64-bit one) is clamped to `TapeFormat.maxExactInteger`.
+private func microseconds(_ time: timeval) -> UInt64 {
+    let (whole, overflow) = UInt64(max(0, time.tv_sec)).multipliedReportingOverflow(by: 1_000_000)
+    let (sum, carry) = whole.addingReportingOverflow(UInt64(max(0, time.tv_usec)))
+    return overflow || carry ? TapeFormat.maxExactInteger : min(TapeFormat.maxExactInteger, sum)
 }

@@ -19,6 +19,9 @@ public enum TapeFormat {
     public static let recordKinds = ["http", "ws_open", "ws_message", "ws_close", "gap"]
     /// Default limit for one line (256 MiB); longer lines are reported, not loaded.
     public static let defaultMaxLineBytes = 256 << 20
+    /// The largest integer every JSON reader holds exactly, 2^53 - 1: the bound for times and
+    /// lengths written to a tape.
+    public static let maxExactInteger: UInt64 = (1 << 53) - 1
 }
 
 /// Where a tape's records came from.

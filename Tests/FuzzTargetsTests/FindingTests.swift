@@ -18,4 +18,20 @@ import Testing
         #expect(summary.unparsed == [#"connection 1: not an HTTP/1.1 response: status "1001" is not three digits"#])
         #expect(records.isEmpty)
     }
+
+    /// A pcapng packet stamped after 2^63 µs made times and durations no tape reader reads.
+    @Test func aPacketTimePastWhatATapeHoldsIsClamped() throws {
+        let input = try Self.input(.pcap, "finding-pcapng-time-past-2-63")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("finding-\(UUID().uuidString).pcapng")
+        try Data(input).write(to: path)
+        defer { try? FileManager.default.removeItem(at: path) }
+        let (records, summary, _) = try CaptureImporter.importFile(path.path)
+        #expect(summary.exchanges == 1)
+        guard case .http(let exchange)? = records.first(where: { $0.kind == "http" }) else { Issue.record("no exchange"); return }
+        #expect(exchange.timeMicros + (exchange.durationMicros ?? .max) <= TapeFormat.maxExactInteger)
+        let tape = TapeEncoder.encode(TapeHeader(created: "2026-11-29T20:00:00Z", source: TapeSource(kind: "pcap")))
+            + records.flatMap { TapeEncoder.encode($0) }
+        let read = try TapeReader(bytes: tape).map(\.result)
+        #expect(read == records.map { .success($0) })
+    }
 }
