@@ -111,11 +111,11 @@ public enum HARImporter {
         let headers = try request["headers"]?.headers() ?? []
         let answer = try status == 0 ? nil : Self.response(response, status: status)
         let error = try status == 0 ? response["_error"]?.string() ?? "no response" : nil
-        let milliseconds = try entry["time"]?.number()
+        let duration = try entry["time"]?.microseconds(per: 1e3)
         guard isWebSocket else {
             let body = try request["postData"].map { node throws(HARProblem) in try Self.body(of: node) } ?? .empty
             let exchange = HTTPExchange(
-                timeMicros: 0, conn: conn, durationMicros: milliseconds.flatMap { $0 >= 0 ? UInt64(($0 * 1000).rounded()) : nil },
+                timeMicros: 0, conn: conn, durationMicros: duration.flatMap { $0 >= 0 ? UInt64($0) : nil },
                 request: HTTPRequest(method: try request.required("method").string(), url: url, headers: headers, body: body),
                 response: answer, error: error)
             return [(start, .http(exchange))]
@@ -131,7 +131,7 @@ public enum HARImporter {
         for message in try entry["_webSocketMessages"]?.array() ?? [] {
             let typeNode = try message.required("type")
             let type = try typeNode.string()
-            last = max(last, Int64((try message.required("time").number() * 1e6).rounded()))
+            last = max(last, try message.required("time").microseconds(per: 1e6))
             let data = try message["data"]?.string() ?? ""
             if type == "error" {
                 close = close ?? (last, .wsClose(WebSocketClose(timeMicros: 0, conn: conn, reason: data, by: .abnormal)))
@@ -154,7 +154,7 @@ public enum HARImporter {
                 throw opcodeNode.problem("\(opcode) is not a WebSocket opcode")
             }
         }
-        let end = close?.micros ?? start + Int64(((milliseconds ?? 0) * 1000).rounded())
+        let end = close?.micros ?? start + (duration ?? 0)
         records.append((max(last, end), close?.record ?? .wsClose(WebSocketClose(timeMicros: 0, conn: conn, by: .abnormal))))
         return records
     }
@@ -234,6 +234,15 @@ private struct Node {
         }
     }
 
+    /// A number of units (`unitMicroseconds` each: 1e6 for seconds, 1e3 for milliseconds) in
+    /// microseconds, when a tape can hold it (up to `TapeFormat.maxExactInteger` either way).
+    func microseconds(per unitMicroseconds: Double) throws(HARProblem) -> Int64 {
+        let units = try number()
+        let micros = (units * unitMicroseconds).rounded()
+        guard micros.magnitude <= Double(TapeFormat.maxExactInteger) else { throw problem("\(units) is out of range for a time") }
+        return Int64(micros)
+    }
+
     func integer() throws(HARProblem) -> Int {
         guard case .int(let n) = value, let int = Int(exactly: n) else { throw problem("expected an integer, found \(value.typeName)") }
         return int
@@ -253,7 +262,7 @@ private struct Node {
     /// microseconds since the epoch.
     func date() throws(HARProblem) -> Int64 {
         let text = try string()
-        guard let match = text.wholeMatch(of: /(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:Z|([+-])(\d\d):?(\d\d))/) else {
+        guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?(?:Z|([+-])([0-9]{2}):?([0-9]{2}))/) else {
             throw problem("expected an ISO 8601 date-time such as 2026-11-29T20:00:00.123Z, found \"\(text)\"")
         }
         var parts = tm()

@@ -34,4 +34,13 @@ import Testing
         let read = try TapeReader(bytes: tape).map(\.result)
         #expect(read == records.map { .success($0) })
     }
+
+    /// A WebSocket message stamped `17e95982402` seconds (infinity) stopped the HAR import.
+    @Test func aHARTimeOutOfRangeIsAProblemOfItsEntry() throws {
+        let imported = try HARImporter.read(try Self.input(.har, "finding-message-time-infinite"))
+        #expect(imported.problems.map(\.description) == [
+            "entries[2]._webSocketMessages[2].time: inf is out of range for a time", "entries[3].startedDateTime: missing",
+        ])
+        #expect(imported.records.map(\.kind) == ["http", "http"])
+    }
 }
