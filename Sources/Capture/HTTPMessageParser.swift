@@ -119,6 +119,10 @@ struct HTTPMessageParser {
                 guard let colon = line.firstIndex(of: ":") else { return nil }
                 return HTTPHeader(String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
             }
+            if let length = headers.first(where: { $0.name.lowercased() == "content-length" }), Self.number(length.value, radix: 10) == nil {
+                error = "invalid Content-Length \"\(length.value.prefix(20))\""
+                return nil
+            }
             head = (start, headers, firstByteTime ?? time)
             buffer.removeFirst(end + 4)
         }
@@ -127,9 +131,16 @@ struct HTTPMessageParser {
         if isUpgrade(current) {
             body = []
         } else if isChunked(current.headers) {
-            guard let (decoded, used) = Self.dechunk(buffer) else { return nil }
-            body = decoded
-            buffer.removeFirst(used)
+            switch Self.dechunk(buffer) {
+            case .incomplete:
+                return nil
+            case .invalid(let reason):
+                error = reason
+                return nil
+            case .complete(let decoded, let used):
+                body = decoded
+                buffer.removeFirst(used)
+            }
         } else if let length = bodyLength(current.headers, startLine: current.startLine) {
             guard buffer.count >= length else { return nil }
             body = Array(buffer[..<length])
@@ -170,27 +181,40 @@ struct HTTPMessageParser {
             let status = Int(startLine[1]) ?? 0
             if (100..<200).contains(status) || status == 204 || status == 304 || pendingRequestMethods.first == "HEAD" { return 0 }
         }
-        if let length = headers.first(where: { $0.name.lowercased() == "content-length" }).flatMap({ Int($0.value) }) { return length }
+        if let length = headers.first(where: { $0.name.lowercased() == "content-length" }).flatMap({ Self.number($0.value, radix: 10) }) { return length }
         return framing == .request ? 0 : nil
     }
 
-    /// Decodes a complete chunked body at the start of `bytes`; nil until it is complete.
-    static func dechunk(_ bytes: [UInt8]) -> (body: [UInt8], used: Int)? {
+    /// A chunked body at the start of a buffer.
+    enum Chunked {
+        case incomplete
+        case complete(body: [UInt8], used: Int)
+        case invalid(String)
+    }
+
+    /// Decodes a chunked body at the start of `bytes`.
+    static func dechunk(_ bytes: [UInt8]) -> Chunked {
         var body: [UInt8] = []
         var i = 0
         while true {
-            guard let lineEnd = find([13, 10], in: bytes, from: i) else { return nil }
-            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+            guard let lineEnd = find([13, 10], in: bytes, from: i) else { return .incomplete }
+            let sizeText = (String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces)
+            guard let size = number(sizeText, radix: 16) else { return .invalid("invalid chunk size \"\(sizeText.prefix(20))\"") }
             i = lineEnd + 2
             if size == 0 {
-                guard let trailerEnd = find([13, 10, 13, 10], in: bytes, from: i - 2) else { return nil }
-                return (body, trailerEnd + 4)
+                guard let trailerEnd = find([13, 10, 13, 10], in: bytes, from: i - 2) else { return .incomplete }
+                return .complete(body: body, used: trailerEnd + 4)
             }
-            guard bytes.count >= i + size + 2 else { return nil }
+            guard bytes.count - i >= size + 2 else { return .incomplete }
             body += bytes[i..<i + size]
             i += size + 2
         }
+    }
+
+    /// A Content-Length or chunk size: digits of `radix` only (no sign), at most 15 of them.
+    private static func number(_ text: String, radix: Int) -> Int? {
+        guard text.utf8.count <= 15, let first = text.utf8.first, first != UInt8(ascii: "+"), first != UInt8(ascii: "-") else { return nil }
+        return Int(text, radix: radix)
     }
 
     static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int = 0) -> Int? {

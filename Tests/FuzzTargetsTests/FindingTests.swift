@@ -19,6 +19,14 @@ import Testing
         #expect(records.isEmpty)
     }
 
+    /// A chunk size of "-ED" was read as a negative number and made the chunked decoder trap.
+    @Test func aChunkSizeThatIsNotHexDigitsLeavesTheConnectionUnparsed() throws {
+        let input = try Self.input(.http, "finding-negative-chunk-size")
+        let (records, summary) = ConnectionTarget.packets(input, handshake: nil).imported()
+        #expect(summary.unparsed == [#"connection 1: invalid chunk size "-EDef""#])
+        #expect(records.isEmpty)
+    }
+
     /// A pcapng packet stamped after 2^63 µs made times and durations no tape reader reads.
     @Test func aPacketTimePastWhatATapeHoldsIsClamped() throws {
         let input = try Self.input(.pcap, "finding-pcapng-time-past-2-63")
