@@ -103,7 +103,9 @@ public enum HARImporter {
         let request = try entry.required("request"), response = try entry.required("response")
         let urlNode = try request.required("url")
         let url = try urlNode.string()
-        let status = try response.required("status").integer()
+        let statusNode = try response.required("status")
+        let status = try statusNode.integer()
+        guard (0...999).contains(status) else { throw statusNode.problem("\(status) is not an HTTP status (0 to 999)") }
         let isWebSocket = entry["_resourceType"]?.value.stringValue == "websocket" || status == 101 || entry["_webSocketMessages"] != nil
         if onlySigning && !isWebSocket && !isSigning(url) { return nil }
 

@@ -51,4 +51,13 @@ import Testing
         ])
         #expect(imported.records.map(\.kind) == ["http", "http"])
     }
+
+    /// A HAR status of 1101 made a tape record that the tape reader refuses.
+    @Test func aHARStatusOutOfRangeIsAProblemOfItsEntry() throws {
+        let imported = try HARImporter.read(try Self.input(.har, "finding-status-1101"))
+        #expect(imported.problems.map(\.description) == [
+            "entries[0].response: missing", "entries[2].response.status: 1101 is not an HTTP status (0 to 999)",
+            "entries[3]._webSocketMessages[0].time: missing",
+        ])
+    }
 }
