@@ -23,7 +23,8 @@ public struct CaptureImporter {
         /// What could not be decrypted with the key log: connections without keys, unsupported
         /// versions or suites, records that failed authentication, streams cut by a gap.
         public var undecryptedTLS: [String] = []
-        /// Connections whose bytes could not be parsed, with why.
+        /// Connections whose bytes could not be parsed, and responses whose body did not inflate
+        /// (stored as sent), with why.
         public var unparsed: [String] = []
         /// Connections picked up at a message or frame boundary after missing bytes or a
         /// capture that began mid-connection, with the bytes skipped to get there.
@@ -320,7 +321,7 @@ private struct Connection {
         let parameterNames = Set(deflate?.parameters.map(\.name) ?? [])
         records.append(.wsOpen(WebSocketOpen(
             timeMicros: request.timeMicros, conn: conn, url: webSocketScheme + Self.host(of: request) + request.startLine[1],
-            requestHeaders: request.headers, response: Self.response(response),
+            requestHeaders: request.headers, response: self.response(response, summary: &summary),
             subprotocol: response.headers.first { $0.name.lowercased() == "sec-websocket-protocol" }?.value)))
         var clientFrames = WebSocketFrameParser(deflate: deflate != nil, contextTakeover: !parameterNames.contains("client_no_context_takeover"), masked: true)
         var serverFrames = WebSocketFrameParser(deflate: deflate != nil, contextTakeover: !parameterNames.contains("server_no_context_takeover"), masked: false)
@@ -335,22 +336,26 @@ private struct Connection {
             timeMicros: request.timeMicros, conn: conn, durationMicros: response.timeMicros - min(response.timeMicros, request.timeMicros),
             request: HTTPRequest(method: request.startLine[0], url: httpScheme + Self.host(of: request) + request.startLine[1],
                                  headers: request.headers, body: Body(request.body)),
-            response: Self.response(response))))
+            response: self.response(response, summary: &summary))))
     }
 
     private static func host(of request: HTTPMessage) -> String {
         request.headers.first { $0.name.lowercased() == "host" }?.value ?? "unknown-host"
     }
 
-    /// A response for the tape: gzip/deflate bodies stored decoded, the encoding noted.
-    private static func response(_ message: HTTPMessage) -> HTTPResponse {
+    /// A response for the tape: gzip/deflate bodies stored decoded, the encoding noted; one that
+    /// does not inflate is stored as sent and named in the summary.
+    private func response(_ message: HTTPMessage, summary: inout CaptureImporter.Summary) -> HTTPResponse {
         let parts = message.startLine
         var response = HTTPResponse(status: Int(parts[1]) ?? 0, reason: parts.count > 2 ? parts[2] : nil, headers: message.headers, body: Body(message.body))
         if let encoding = message.headers.first(where: { $0.name.lowercased() == "content-encoding" })?.value.lowercased(),
-           encoding == "gzip" || encoding == "deflate",
-           let decoded = try? Inflate.inflate(message.body, format: encoding == "gzip" ? .gzip : .zlib) {
-            response.body = Body(decoded)
-            response.contentEncoding = encoding
+           encoding == "gzip" || encoding == "deflate", !message.body.isEmpty {
+            do {
+                response.body = Body(try Inflate.inflate(message.body, format: encoding == "gzip" ? .gzip : .zlib))
+                response.contentEncoding = encoding
+            } catch {
+                summary.unparsed.append("connection \(conn): \(encoding) body of a \(parts[1]) response stored as sent: \(error)")
+            }
         }
         return response
     }

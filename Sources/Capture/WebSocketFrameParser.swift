@@ -97,7 +97,9 @@ struct WebSocketFrameParser {
                     data = try inflater.inflate(data)
                     if !contextTakeover { inflater.reset() }
                 } catch {
+                    // Its bytes as the application saw them are unknown: named, not recorded.
                     out.append(.error("permessage-deflate: \(error)"))
+                    continue
                 }
             }
             out.append(.message(opcode: message.opcode, payload: data, compressed: message.compressed, time: message.time))

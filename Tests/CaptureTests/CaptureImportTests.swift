@@ -204,6 +204,27 @@ func importCapture(_ writer: PcapWriter, keyLog: KeyLog? = nil) throws -> (recor
         #expect(importer.summary.connections == 2 && importer.summary.gaps == 0 && importer.summary.unparsed == [], "\(importer.summary)")
     }
 
+    /// A gzip body that does not inflate is stored as sent; a compressed message that does not
+    /// inflate is left out; both are named.
+    @Test func whatDoesNotInflateIsNamed() throws {
+        let corrupt: [UInt8] = [0x1F, 0x8B, 0x08, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF]
+        let exchange = HTTPExchange(timeMicros: 0, conn: 1, request: HTTPRequest(url: "http://signing.example/webcast/fetch"),
+                                    response: HTTPResponse(status: 200, headers: [HTTPHeader("Content-Encoding", "gzip")], body: Body(corrupt)))
+        let open = WebSocketOpen(timeMicros: 10, conn: 2, url: "ws://push.example/", response: HTTPResponse(status: 101, reason: "Switching Protocols"))
+        let message = WebSocketMessage(timeMicros: 20, conn: 2, direction: .recv, payload: "hello")
+        var writer = WireCapture(tape: [.http(exchange), .wsOpen(open), .wsMessage(message)], deflate: true).writer
+        let last = writer.packets.count - 1
+        writer.packets[last].bytes.replaceSubrange(56..., with: repeatElement(0xFF, count: writer.packets[last].bytes.count - 56))
+        let (records, summary) = try importCapture(writer)
+        #expect(summary.unparsed == [
+            "connection 1: gzip body of a 200 response stored as sent: corrupt compressed data (invalid block type) at input byte 11",
+            "connection 2: permessage-deflate: corrupt compressed data (invalid block type) at input byte 1",
+        ])
+        let stored = records.compactMap { if case .http(let e) = $0 { e.response } else { nil } }.first
+        #expect(stored?.body.bytes == corrupt && stored?.contentEncoding == nil)
+        #expect(messages(records, .recv).isEmpty)
+    }
+
     @Test func aTLSConnectionIsListedAndSkipped() throws {
         var capture = PcapWriter()
         capture.segment(fromClient: true, sequence: 1, payload: [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])
