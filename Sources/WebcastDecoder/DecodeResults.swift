@@ -85,7 +85,7 @@ public struct DecodedMessage: Sendable {
     /// itself still decoded, with the offending values kept as bytes.
     public var issueErrors: [DecodeError] {
         issues.map {
-            DecodeError(stage: .message, message: "\($0.path): \($0.message)", method: method, index: index,
+            DecodeError(stage: .message, message: "\($0.path): \($0.message) at byte \($0.offset)", method: method, index: index,
                         offset: $0.offset, payloadSize: payload.count)
         }
     }

@@ -45,9 +45,10 @@ public struct PushFrameDecoder: Sendable {
         let (seqID, payloadType, compressType) = Self.frameHeader(bytes, fields: frameFields)
         var report = CompressionReport(header: compressType, gzipMagic: Inflate.looksLikeGzip(payload))
 
+        let notGzip = "compress_type is gzip but the payload has no gzip magic; decoded as is"
         switch (compressType, report.gzipMagic) {
         case ("gzip", false):
-            notices.append(Notice(kind: .compressionMismatch, detail: "compress_type is gzip but the payload has no gzip magic; decoded as is"))
+            notices.append(Notice(kind: .compressionMismatch, detail: notGzip))
         case ("none", true), (nil, true):
             notices.append(Notice(kind: .compressionMismatch, detail: "compress_type is \(compressType ?? "absent") but the payload starts with the gzip magic; inflated"))
         default:
@@ -76,7 +77,12 @@ public struct PushFrameDecoder: Sendable {
             }
         }
         if !inner.isEmpty || payloadType == "ack" {
+            let earlier = errors.count
             body = decodeBody(payloadType: payloadType, inner, errors: &errors, notices: &notices)
+            if compressType == "gzip" && !report.gzipMagic {
+                // The likely cause of what failed: say it where the failure is named.
+                for index in errors.indices.dropFirst(earlier) { errors[index].message += " (\(notGzip))" }
+            }
         }
         for index in errors.indices { errors[index].seqID = seqID }
         return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,

@@ -131,6 +131,14 @@ import WireKit
         #expect(brotli.notices.first?.detail.contains("'br'") == true)
     }
 
+    /// compress_type gzip with bytes that are neither gzip nor protobuf: the errors say what is likely wrong.
+    @Test func aFailureOfAPayloadThatShouldBeGzipNamesTheMissingMagic() throws {
+        let frame = decoder.decodeFrame(Build.frame(payload: [0x1F, 0x8C, 0x08, 0x00], compressType: "gzip", gzip: false))
+        #expect(frame.errors.map(\.message) == [
+            "illegal wire type 7 for field 3 at byte 0 (compress_type is gzip but the payload has no gzip magic; decoded as is)",
+        ])
+    }
+
     @Test func aGzipBombIsADecodeErrorNotAnOutOfMemory() throws {
         let small = PushFrameDecoder(inflateLimit: 1 << 20)
         let bomb = [UInt8](repeating: 0, count: 16 << 20)
@@ -236,7 +244,7 @@ import WireKit
         #expect(error.seqID == "1234")
         #expect(error.method == "WebcastChatMessage")
         #expect(error.offset == 0)
-        #expect(error.message == "WebcastChatMessage.content: invalid UTF-8 in string field")
+        #expect(error.message == "WebcastChatMessage.content: invalid UTF-8 in string field at byte 0")
     }
 
     @Test func mapEntriesWithoutKeyOrValueTakeTheDefaults() throws {
