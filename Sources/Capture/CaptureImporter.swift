@@ -172,17 +172,25 @@ private struct Connection {
             if decryptor.isDecrypting, let negotiated = decryptor.negotiated { summary.decryptedTLS.append("connection \(conn) from \(client): \(negotiated)") }
         }
         switch state {
-        case .http(let requests, var responses, let waiting):
-            if let response = responses.finish(), let request = waiting.first {
-                record(request, response, into: &records, summary: &summary)
+        case .http(let requests, var responses, var waiting):
+            if let response = responses.finish(), !waiting.isEmpty {
+                record(waiting.removeFirst(), response, into: &records, summary: &summary)
             }
+            for request in waiting { record(request, nil, into: &records, summary: &summary) }
+            noteUnfinished([requests.unfinished(), responses.unfinished()], summary: &summary)
             noteSkipped(requests.skipped + responses.skipped, summary: &summary)
         case .webSocket(let clientFrames, let serverFrames):
+            noteUnfinished([clientFrames.unfinished(), serverFrames.unfinished()], summary: &summary)
             noteSkipped(clientFrames.skipped + serverFrames.skipped, summary: &summary)
             if !closed { records.append(.wsClose(WebSocketClose(timeMicros: lastTime, conn: conn, by: .abnormal))) }
         default:
             break
         }
+    }
+
+    /// What each direction left unfinished when the capture ended.
+    private func noteUnfinished(_ parts: [String?], summary: inout CaptureImporter.Summary) {
+        for part in parts.compactMap({ $0 }) { summary.unparsed.append("connection \(conn): the capture ends inside \(part)") }
     }
 
     private func noteSkipped(_ bytes: Int, summary: inout CaptureImporter.Summary) {
@@ -330,13 +338,14 @@ private struct Connection {
         return .webSocket(client: clientFrames, server: serverFrames)
     }
 
-    private func record(_ request: HTTPMessage, _ response: HTTPMessage, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+    /// An exchange; a request the capture holds no response to is recorded with an error saying so.
+    private func record(_ request: HTTPMessage, _ response: HTTPMessage?, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
         summary.exchanges += 1
         records.append(.http(HTTPExchange(
-            timeMicros: request.timeMicros, conn: conn, durationMicros: response.timeMicros - min(response.timeMicros, request.timeMicros),
+            timeMicros: request.timeMicros, conn: conn, durationMicros: response.map { $0.timeMicros - min($0.timeMicros, request.timeMicros) },
             request: HTTPRequest(method: request.startLine[0], url: httpScheme + Self.host(of: request) + request.startLine[1],
                                  headers: request.headers, body: Body(request.body)),
-            response: self.response(response, summary: &summary))))
+            response: response.map { self.response($0, summary: &summary) }, error: response == nil ? "no complete response in the capture" : nil)))
     }
 
     private static func host(of request: HTTPMessage) -> String {

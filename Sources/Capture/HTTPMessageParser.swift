@@ -99,6 +99,16 @@ struct HTTPMessageParser {
         return HTTPMessage(startLine: head.startLine, headers: head.headers, body: buffer, timeMicros: head.time)
     }
 
+    /// What the stream left unfinished when it ended (after `finish`): a message head or body
+    /// cut short; nil when it ended between messages.
+    func unfinished() -> String? {
+        guard error == nil, upgraded == nil, !searching else { return nil }
+        let kind = framing == .request ? "request" : "response"
+        guard let head else { return buffer.isEmpty ? nil : "a \(kind) head, after \(buffer.count) bytes" }
+        if isChunked(head.headers) { return "a chunked \(kind) body, after \(buffer.count) bytes" }
+        return bodyLength(head.headers, startLine: head.startLine).map { "a \(kind) body, \(buffer.count) of its \($0) bytes" }
+    }
+
     private mutating func nextMessage(time: UInt64) -> HTTPMessage? {
         if head == nil {
             guard let end = Self.find([13, 10, 13, 10], in: buffer) else {

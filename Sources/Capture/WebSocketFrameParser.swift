@@ -108,6 +108,14 @@ struct WebSocketFrameParser {
         return out
     }
 
+    /// What the stream left unfinished when it ended: a frame, or a message of fragments, cut
+    /// short; nil when it ended on a message boundary.
+    func unfinished() -> String? {
+        guard !searching else { return nil }
+        if !buffer.isEmpty { return "a WebSocket frame, after \(buffer.count) bytes" }
+        return fragments.map { "a fragmented WebSocket message, after \($0.payload.count) bytes" }
+    }
+
     /// The first offset where a message starts (not a continuation) and is followed by two more
     /// plausible frames, or by frames up to the end of the buffer: a known opcode, reserved bits
     /// clear (RSV1 only with compression), the direction's mask bit, short final control frames.

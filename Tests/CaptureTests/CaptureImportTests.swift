@@ -225,6 +225,23 @@ func importCapture(_ writer: PcapWriter, keyLog: KeyLog? = nil) throws -> (recor
         #expect(messages(records, .recv).isEmpty)
     }
 
+    /// A capture that ends inside a response or a frame says so; the request is kept, with an error.
+    @Test func whatTheCaptureEndsInsideIsNamed() throws {
+        let exchange = HTTPExchange(timeMicros: 0, conn: 1, request: HTTPRequest(url: "http://signing.example/webcast/fetch"),
+                                    response: HTTPResponse(status: 200, body: Body([UInt8](repeating: 0x41, count: 3000))))
+        let open = WebSocketOpen(timeMicros: 10, conn: 2, url: "ws://push.example/", response: HTTPResponse(status: 101, reason: "Switching Protocols"))
+        let message = WebSocketMessage(timeMicros: 20, conn: 2, direction: .recv, payload: Body([UInt8](repeating: 0x42, count: 3000)))
+        for (tape, unfinished, kinds) in [([TapeRecord.http(exchange)], "a response body, 2759 of its 3000 bytes", ["http"]),
+                                          ([.wsOpen(open), .wsMessage(message)], "a WebSocket frame, after 2800 bytes", ["ws_open", "ws_close"])] {
+            var writer = WireCapture(tape: tape, deflate: false).writer
+            writer.packets.removeLast()
+            let (records, summary) = try importCapture(writer)
+            #expect(summary.unparsed == ["connection 1: the capture ends inside \(unfinished)"])
+            #expect(records.map(\.kind) == kinds)
+            for case .http(let cut) in records { #expect(cut.response == nil && cut.error == "no complete response in the capture") }
+        }
+    }
+
     @Test func aTLSConnectionIsListedAndSkipped() throws {
         var capture = PcapWriter()
         capture.segment(fromClient: true, sequence: 1, payload: [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])
