@@ -39,7 +39,7 @@ public final class PcapFile {
     public init(path: String) throws {
         var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), &errors) else {
-            throw CaptureError(description: "\(path): \(String(cString: errors))")
+            throw CaptureError(description: "\(path): not a capture libpcap reads: \(String(cString: errors))")
         }
         self.handle = handle
         linkType = pcap_datalink(handle)
