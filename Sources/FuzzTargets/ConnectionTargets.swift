@@ -3,11 +3,11 @@ import Tape
 
 /// The opening of a WebSocket connection put before the fuzzed frames. Bits of the options
 /// byte: 0 permessage-deflate, 1 client_no_context_takeover, 2 server_no_context_takeover.
-public struct WebSocketHandshake {
-    public var request: [UInt8]
-    public var response: [UInt8]
+struct WebSocketHandshake {
+    var request: [UInt8]
+    var response: [UInt8]
 
-    public init(options: UInt8) {
+    init(options: UInt8) {
         var extensions = options & 1 != 0 ? "permessage-deflate" : ""
         if options & 3 == 3 { extensions += "; client_no_context_takeover" }
         if options & 5 == 5 { extensions += "; server_no_context_takeover" }
@@ -24,7 +24,7 @@ public struct WebSocketHandshake {
 public enum ConnectionTarget {
     /// The packets of an input: for a WebSocket, the handshake's options byte first; then chunks,
     /// each a direction byte (bit 0: from the server), a 16-bit big-endian length and the bytes.
-    public static func packets(_ input: [UInt8], handshake: WebSocketHandshake?) -> ConnectionPackets {
+    public static func packets(_ input: [UInt8], webSocket: Bool) -> ConnectionPackets {
         var reader = FuzzInput(input)
         var connection = ConnectionPackets()
         var next: [UInt32] = [0x1000_0000, 0x2000_0000]
@@ -35,8 +35,8 @@ public enum ConnectionTarget {
             connection.add(fromClient: fromClient, sequence: next[side], flags: 0x18, payload: payload)
             next[side] &+= UInt32(payload.count)
         }
-        if let handshake {
-            _ = reader.byte()
+        if webSocket {
+            let handshake = WebSocketHandshake(options: reader.byte())
             send(handshake.request, fromClient: true)
             send(handshake.response, fromClient: false)
         }
@@ -47,8 +47,8 @@ public enum ConnectionTarget {
         return connection
     }
 
-    static func run(_ input: [UInt8], handshake: WebSocketHandshake?) {
-        Invariant.importable(packets(input, handshake: handshake).imported().records)
+    static func run(_ input: [UInt8], webSocket: Bool) {
+        Invariant.importable(packets(input, webSocket: webSocket).imported().records)
     }
 }
 

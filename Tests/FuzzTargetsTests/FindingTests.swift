@@ -14,7 +14,7 @@ import Testing
     /// A response status of four digits made a tape record that the tape reader refuses.
     @Test func aStatusThatIsNotThreeDigitsLeavesTheConnectionUnparsed() throws {
         let input = try Self.input(.http, "finding-status-1001")
-        let (records, summary) = ConnectionTarget.packets(input, handshake: nil).imported()
+        let (records, summary) = ConnectionTarget.packets(input, webSocket: false).imported()
         #expect(summary.unparsed == [#"connection 1: not an HTTP/1.1 response: status "1001" is not three digits"#])
         #expect(records.isEmpty)
     }
@@ -22,7 +22,7 @@ import Testing
     /// A chunk size of "-ED" was read as a negative number and made the chunked decoder trap.
     @Test func aChunkSizeThatIsNotHexDigitsLeavesTheConnectionUnparsed() throws {
         let input = try Self.input(.http, "finding-negative-chunk-size")
-        let (records, summary) = ConnectionTarget.packets(input, handshake: nil).imported()
+        let (records, summary) = ConnectionTarget.packets(input, webSocket: false).imported()
         #expect(summary.unparsed == [#"connection 1: invalid chunk size "-EDef""#])
         #expect(records.isEmpty)
     }
