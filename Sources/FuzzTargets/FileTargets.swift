@@ -10,13 +10,17 @@ enum TapeTarget {
     static let options = TapeReader.Options(maxLineBytes: 8192, chunkBytes: 16)
 
     static func run(_ input: [UInt8]) {
-        let path = ScratchFile.write(input)
+        ScratchFile.with(input) { path in readTwice(input, file: path) }
+    }
+
+    /// The tape read from the file and from memory.
+    private static func readTwice(_ input: [UInt8], file path: String) {
         let fromFile = Result { () throws(TapeError) in try TapeReader(path: path, options: options) }
         let fromMemory = Result { () throws(TapeError) in try TapeReader(bytes: input, name: path, options: options) }
         switch (fromFile, fromMemory) {
         case (.success(let file), .success(let memory)):
             Invariant.check(file.header == memory.header, "the header differs read from a file and from memory")
-            read(file, alongside: memory)
+            readAlike(file, memory)
         case (.failure(let a), .failure(let b)):
             Invariant.check(a == b, "the header fails differently from a file (\(a)) and from memory (\(b))")
         default:
@@ -25,7 +29,7 @@ enum TapeTarget {
     }
 
     /// Both readers give the same entries; every record re-encodes to itself; the transcript lines are JSON.
-    private static func read(_ tape: TapeReader, alongside copy: TapeReader) {
+    private static func readAlike(_ tape: TapeReader, _ copy: TapeReader) {
         var transcriber = TapeTranscriber(views: [.wire, .events], decoder: PushFrameTarget.decoder)
         var entries = copy.makeIterator()
         for entry in tape {
@@ -43,7 +47,10 @@ enum TranscriptTarget {
     /// Read from a file in small chunks on one side and from memory on the other: the diff of a
     /// transcript with itself finds nothing.
     static func run(_ input: [UInt8]) {
-        let path = ScratchFile.write(input)
+        ScratchFile.with(input) { path in diffWithItself(input, file: path) }
+    }
+
+    private static func diffWithItself(_ input: [UInt8], file path: String) {
         let options = DiffOptions(reader: TranscriptReader.Options(chunkBytes: 16, maxLineBytes: 8192))
         do {
             let file = try TranscriptReader(path: path, options: options.reader)
@@ -68,8 +75,9 @@ enum PcapTarget {
     static func run(_ input: [UInt8]) {
         switch CaptureFileKind(detecting: Array(input.prefix(4))) {
         case .pcap?, .pcapng?:
-            let path = ScratchFile.write(input)
-            _ = try? CaptureImporter.importFile(path, bufferLimit: 1 << 16) { Invariant.importable($0) }
+            ScratchFile.with(input) { path in
+                _ = try? CaptureImporter.importFile(path, bufferLimit: 1 << 16) { Invariant.importable($0) }
+            }
         default:
             return
         }

@@ -3,24 +3,20 @@ import Glibc
 #endif
 import Foundation
 
-/// A file for the readers that take a path, rewritten with each input: unlinked as soon as it
-/// is made (so that it goes with the process) and reached through `/proc/self/fd`, in shared
-/// memory where there is some.
+/// Files for the readers that take a path: one per input, unlinked as soon as it is made (it
+/// goes with its descriptor), reached through `/proc/self/fd`, in shared memory where there is some.
 enum ScratchFile {
-    private static let descriptor: Int32 = {
-        let directory = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let name = "\(directory)/livetape-fuzz-\(getpid())"
-        let fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        Invariant.check(fd >= 0, "cannot create \(name): \(String(cString: strerror(errno)))")
-        unlink(name)
-        return fd
-    }()
+    private static let directory = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
 
-    /// Replaces the file's content with `bytes`; returns its path.
-    static func write(_ bytes: [UInt8]) -> String {
-        Invariant.check(ftruncate(descriptor, 0) == 0, "cannot truncate the scratch file")
-        let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
-        Invariant.check(written == bytes.count, "cannot write the scratch file")
-        return "/proc/self/fd/\(descriptor)"
+    /// Calls `body` with the path of a file that holds `bytes`.
+    static func with<Result>(_ bytes: [UInt8], _ body: (String) -> Result) -> Result {
+        var template = Array("\(directory)/livetape-fuzz-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        Invariant.check(fd >= 0, "cannot create a file in \(directory): \(String(cString: strerror(errno)))")
+        unlink(template)
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        Invariant.check(written == bytes.count, "cannot write a file in \(directory)")
+        return body("/proc/self/fd/\(fd)")
     }
 }
