@@ -8,7 +8,8 @@ struct BoundedRun {
     /// The exit status; nil when the run was killed.
     var status: Int32?
     var seconds: Double
-    /// Peak resident set size (`ru_maxrss` from `wait4`).
+    /// Peak resident set size: the largest `VmHWM` of `/proc/PID/status`, read every 5 ms while it
+    /// runs. (`wait4`'s `ru_maxrss` will not do: a spawned child starts from its parent's peak.)
     var maxResidentBytes: Int
     var stderr: String
 
@@ -33,7 +34,9 @@ struct BoundedRun {
         var status: Int32 = 0
         var usage = rusage()
         var killed = false
+        var peak = 0
         while wait4(pid, &status, WNOHANG, &usage) == 0 {
+            peak = max(peak, Self.highWaterMark(of: pid))
             if Date().timeIntervalSince(started) > limit {
                 kill(pid, SIGKILL)
                 killed = true
@@ -44,7 +47,16 @@ struct BoundedRun {
         }
         let exited = !killed && status & 0x7F == 0  // WIFEXITED
         return BoundedRun(status: exited ? (status >> 8) & 0xFF : nil, seconds: Date().timeIntervalSince(started),
-                          maxResidentBytes: usage.ru_maxrss * 1024,
+                          maxResidentBytes: peak,
                           stderr: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+    }
+
+    /// The peak resident set size of a running process so far, in bytes (0 once it has exited).
+    private static func highWaterMark(of pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Int(line.dropFirst("VmHWM:".count).trimmingCharacters(in: .whitespaces).dropLast(3))
+        else { return 0 }
+        return kib * 1024
     }
 }
