@@ -47,11 +47,8 @@ import WebcastDecoder
     /// Fixture messages with bytes changed at random (seeded): whichever way the walk goes, it agrees with the tree.
     @Test func mutatedMessagesEncodeAsTheirTree() throws {
         let frames = PushFrameDecoder()
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func random(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var generator = SeededRandom(seed: 0x9E37_79B9_7F4A_7C15)
+        func random(_ bound: Int) -> Int { generator.next(below: bound) }
         var checked = 0
         let tape = GoldenTranscriptTests.fixtures.appendingPathComponent("session-5min.tape").path
         for entry in try TapeReader(path: tape) where checked < 3000 {
@@ -106,11 +103,8 @@ import WebcastDecoder
 @Suite struct FrameHeaderTests {
     @Test func headerValuesAgreeWithTheDecodedFields() throws {
         let decoder = PushFrameDecoder()
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
-        func random(_ bound: Int) -> Int {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var generator = SeededRandom(seed: 0x2545_F491_4F6C_DD1D)
+        func random(_ bound: Int) -> Int { generator.next(below: bound) }
         var frames = 0
         for tape in GoldenTranscriptTests.tapes {
             for entry in try TapeReader(path: GoldenTranscriptTests.fixtures.appendingPathComponent(tape).path) {
@@ -135,5 +129,17 @@ import WebcastDecoder
             }
         }
         #expect(frames > 2000)
+    }
+}
+
+/// A small seeded generator (a 64-bit LCG), so that the mutations are the same on every run.
+struct SeededRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next(below bound: Int) -> Int {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int((state >> 33) % UInt64(bound))
     }
 }
