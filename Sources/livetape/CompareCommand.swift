@@ -35,17 +35,7 @@ struct CompareCommand: ParsableCommand {
     var html: String?
 
     func run() throws {
-        var reports: [JSONValue] = []
-        for path in [old, new] {
-            var inspector = CaptureInspector()
-            do {
-                try InspectCommand.records(of: path) { inspector.add($0) }
-            } catch {
-                printError("\(path): \(error)")
-                throw ExitCode(ExitCodes.unreadable)
-            }
-            reports.append(inspector.report)
-        }
+        let reports = try [old, new].map(InspectCommand.report(of:))
         let comparison = CaptureComparison(old: reports[0], new: reports[1])
         if let html {
             try InspectCommand.writePage(InspectionHTML.comparePage(comparison, old: reports[0], new: reports[1], oldSource: old, newSource: new), to: html)

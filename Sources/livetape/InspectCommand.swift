@@ -35,14 +35,7 @@ struct InspectCommand: ParsableCommand {
     var html: String?
 
     func run() throws {
-        var inspector = CaptureInspector()
-        do {
-            try Self.records(of: input) { inspector.add($0) }
-        } catch {
-            printError("\(input): \(error)")
-            throw ExitCode(ExitCodes.unreadable)
-        }
-        let report = inspector.report
+        let report = try Self.report(of: input)
         if let html { try Self.writePage(InspectionHTML.inspectPage(report, source: input), to: html) }
         let out = try LineOutput(path: nil)
         switch format {
@@ -60,6 +53,18 @@ struct InspectCommand: ParsableCommand {
             printError("\(path): cannot write page: \((error as NSError).localizedDescription)")
             throw ExitCode(ExitCodes.unreadable)
         }
+    }
+
+    /// The inspection report of the capture at `path`; exit 2 when it cannot be read.
+    static func report(of path: String) throws -> JSONValue {
+        var inspector = CaptureInspector()
+        do {
+            try records(of: path) { inspector.add($0) }
+        } catch {
+            printError("\(path): \(error)")
+            throw ExitCode(ExitCodes.unreadable)
+        }
+        return inspector.report
     }
 
     /// Every record of a tape, or of a capture imported in memory.
