@@ -23,8 +23,9 @@ public struct CaptureImporter {
         /// What could not be decrypted with the key log: connections without keys, unsupported
         /// versions or suites, records that failed authentication, streams cut by a gap.
         public var undecryptedTLS: [String] = []
-        /// Connections whose bytes could not be parsed, and responses whose body did not inflate
-        /// (stored as sent), with why.
+        /// What could not be imported as it was, with why: connections whose bytes could not be
+        /// parsed, bodies (stored as sent) and messages (left out) that did not inflate, messages
+        /// and frames the capture ends inside.
         public var unparsed: [String] = []
         /// Connections picked up at a message or frame boundary after missing bytes or a
         /// capture that began mid-connection, with the bytes skipped to get there.
