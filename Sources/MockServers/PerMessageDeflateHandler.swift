@@ -8,8 +8,9 @@ import WireKit
 /// as they are. Received messages with RSV1 are inflated fragment by fragment, at most
 /// `maxMessageBytes` each; an inflated message keeps RSV1 on its first frame as the mark that it
 /// came compressed. Each direction keeps its window across messages unless the negotiation
-/// said no_context_takeover. A message that inflates too large closes the connection with
-/// 1009, corrupt data with 1007, RSV1 on a control or continuation frame with 1002.
+/// said no_context_takeover. A message that inflates too large fails the connection with a
+/// `PerMessageDeflateError` of 1009, corrupt data with 1007, RSV1 on a control or continuation
+/// frame with 1002, which `ProtocolErrorCloser` answers with a close frame.
 public final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = WebSocketFrame
     public typealias InboundOut = WebSocketFrame
@@ -25,7 +26,6 @@ public final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChan
     private let inflater = StreamingInflater()
     private let peerTakesOverContext: Bool
     private let maxMessageBytes: Int
-    private let role: Role
     /// Bytes inflated so far of the compressed message being received; nil outside one.
     private var inflated: Int?
     private var failed = false
@@ -39,7 +39,6 @@ public final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChan
         deflater = StreamingDeflater(windowBits: ownWindow ?? 15, contextTakeover: !ownReset)
         peerTakesOverContext = !peerReset
         self.maxMessageBytes = maxMessageBytes
-        self.role = role
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -82,7 +81,7 @@ public final class PerMessageDeflateHandler: ChannelDuplexHandler, RemovableChan
 
     private func fail(_ context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ problem: String) {
         failed = true
-        context.closeWebSocket(code, masked: role == .client, because: PerMessageDeflateError(problem: problem, code: code))
+        context.fireErrorCaught(PerMessageDeflateError(problem: problem, code: code))
     }
 }
 
@@ -91,17 +90,5 @@ public struct PerMessageDeflateError: Error, CustomStringConvertible {
     public var problem: String
     public var code: WebSocketErrorCode
 
-    public var description: String { "permessage-deflate: \(problem); closed with \(UInt16(webSocketErrorCode: code))" }
-}
-
-extension ChannelHandlerContext {
-    /// Sends a close frame with `code` (masked from a client), closes the connection once it is
-    /// written, and passes `error` down the pipeline.
-    func closeWebSocket(_ code: WebSocketErrorCode, masked: Bool, because error: any Error) {
-        var data = channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: masked ? .random() : nil, data: data)
-        writeAndFlush(NIOAny(frame)).assumeIsolated().whenComplete { _ in self.close(promise: nil) }
-        fireErrorCaught(error)
-    }
+    public var description: String { "permessage-deflate: \(problem)" }
 }

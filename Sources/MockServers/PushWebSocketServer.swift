@@ -18,10 +18,18 @@ final class PushWebSocketServer: Sendable {
         case http(HTTPChannel)
     }
 
+    /// A connection whose handshake is under way, and what it will become.
+    struct Negotiation: Sendable {
+        let channel: any Channel
+        let upgrade: EventLoopFuture<Upgrade>
+    }
+
     struct Settings: Sendable {
         var speed: ReplaySpeed
         var rules: MatchRules
         var maxFrameBytes: Int
+        /// How long a client may take to send its complete upgrade request (408 after).
+        var handshakeTimeout: Duration
         /// How long to wait for the client's close frame after the server sent its own.
         var closeTimeout: Duration = .seconds(2)
     }
@@ -39,7 +47,7 @@ final class PushWebSocketServer: Sendable {
         self.report = report
     }
 
-    func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> {
+    func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<Negotiation, Never> {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -49,19 +57,22 @@ final class PushWebSocketServer: Sendable {
                     try tls.secure(channel)
                     let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                         maxFrameSize: self.settings.maxFrameBytes,
+                        enableAutomaticErrorHandling: false,  // ProtocolErrorCloser answers errors
                         shouldUpgrade: { channel, head in
                             channel.eventLoop.makeSucceededFuture(self.upgradeHeaders(for: head, on: channel))
                         },
                         upgradePipelineHandler: { channel, head in
                             channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(MaskedFrameCheck())
-                                if let deflate = Self.permessageDeflate(for: head) {
+                                let deflate = Self.permessageDeflate(for: head)
+                                try channel.pipeline.syncOperations.addHandler(ClientFrameCheck(rsv1Allowed: deflate != nil))
+                                if let deflate {
                                     try channel.pipeline.syncOperations.addHandler(
                                         PerMessageDeflateHandler(deflate, role: .server, maxMessageBytes: self.settings.maxFrameBytes))
                                 }
-                                try channel.pipeline.syncOperations.addHandler(
+                                try channel.pipeline.syncOperations.addHandlers(
                                     NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
-                                                                maxAccumulatedFrameSize: self.settings.maxFrameBytes))
+                                                                maxAccumulatedFrameSize: self.settings.maxFrameBytes),
+                                    ProtocolErrorCloser(role: .server))
                                 return Upgrade.webSocket(try WebSocketChannel(wrappingChannelSynchronously: channel), head)
                             }
                         })
@@ -70,21 +81,34 @@ final class PushWebSocketServer: Sendable {
                         notUpgradingCompletionHandler: { channel in
                             channel.eventLoop.makeCompletedFuture { Upgrade.http(try HTTPChannel(wrappingChannelSynchronously: channel)) }
                         })
-                    return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                    let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                         configuration: .init(upgradeConfiguration: configuration))
+                    let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.settings.handshakeTimeout)) {
+                        self.refuseLateHandshake(on: channel)
+                    }
+                    upgrade.whenComplete { _ in deadline.cancel() }
+                    return Negotiation(channel: channel, upgrade: upgrade)
                 }
             }
     }
 
-    func serve(_ upgrade: EventLoopFuture<Upgrade>) async {
+    func serve(_ negotiation: Negotiation) async {
         do {
-            switch try await upgrade.get() {
+            // Waiting for a client's handshake ends when the server stops.
+            let upgrade = try await withTaskCancellationHandler {
+                try await negotiation.upgrade.get()
+            } onCancel: {
+                negotiation.channel.close(promise: nil)
+            }
+            switch upgrade {
             case .webSocket(let channel, let head): await replay(channel, head: head)
             case .http(let channel): await answerPlainHTTP(channel)
             }
         } catch {
-            // A refusal on purpose was answered and logged by `upgradeHeaders`.
-            if error as? NIOWebSocketUpgradeError != .unsupportedWebSocketTarget { log("push: handshake failed: \(error)") }
+            // A refusal on purpose was answered and logged by `upgradeHeaders` or `refuseLateHandshake`.
+            if error as? NIOWebSocketUpgradeError != .unsupportedWebSocketTarget, negotiation.channel.isActive {
+                log("push: handshake failed: \(error)")
+            }
         }
     }
 
@@ -92,6 +116,33 @@ final class PushWebSocketServer: Sendable {
     /// offer, whatever the recorded session did (every parameter of RFC 7692 can be honoured).
     static func permessageDeflate(for head: HTTPRequestHead) -> PerMessageDeflate? {
         PerMessageDeflate.accept(offeredIn: head.headers["Sec-WebSocket-Extensions"])
+    }
+
+    /// Answers 408 and closes a connection whose client has not sent a complete upgrade request
+    /// within the handshake timeout. Written below NIO's HTTP pipeline handler, which refuses a
+    /// response to a request it has not seen.
+    private func refuseLateHandshake(on channel: any Channel) {
+        let number = connections.add(1, ordering: .relaxed).newValue
+        let timeout = settings.handshakeTimeout
+        log("push session \(number): no complete upgrade request within \(timeout): 408")
+        let context = try? channel.pipeline.syncOperations.context(handlerType: HTTPServerPipelineHandler.self)
+        answerAndClose(.json(408, ["message": .string("no complete upgrade request within \(timeout)")]), on: channel, below: context)
+    }
+
+    /// Writes `response` as the last on `channel` (from `context` toward the socket, when given),
+    /// then closes it.
+    private func answerAndClose(_ response: MockResponse, on channel: any Channel, below context: ChannelHandlerContext? = nil) {
+        let (head, body) = response.parts(keepAlive: false)
+        var parts: [HTTPServerResponsePart] = [.head(head)]
+        if body.readableBytes > 0 { parts.append(.body(.byteBuffer(body))) }
+        parts.append(.end(nil))
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        for (index, part) in parts.enumerated() {
+            let promise = index == parts.count - 1 ? written : nil
+            if let context { context.write(NIOAny(part), promise: promise) } else { channel.write(part, promise: promise) }
+        }
+        if let context { context.flush() } else { channel.flush() }
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// The recorded session whose handshake query differs least from `head`'s (the first on a tie).
@@ -118,11 +169,7 @@ final class PushWebSocketServer: Sendable {
     /// `Handshake-Status: 415`), or 404 when the tape has no WebSocket session.
     private func upgradeHeaders(for head: HTTPRequestHead, on channel: any Channel) -> HTTPHeaders? {
         guard let session = session(for: head), session.wasAccepted, let response = session.open.response else {
-            let refusal = refusal(for: head)
-            let (responseHead, body) = refusal.parts(keepAlive: false)
-            channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
-            if body.readableBytes > 0 { channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil) }
-            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+            answerAndClose(refusal(for: head), on: channel)
             return nil
         }
         var headers = HTTPHeaders(response.headers.filter { !Self.handshakeHeaders.contains($0.name.lowercased()) })
@@ -180,6 +227,8 @@ final class PushWebSocketServer: Sendable {
     private enum Step: Sendable {
         case clientDone
         case serverWaitsForClient
+        /// A write failed: the connection is closing, and the client's side tells how it ended.
+        case connectionLost
         case serverClosed
         case dropConnection
         case closeTimedOut
@@ -203,6 +252,14 @@ final class PushWebSocketServer: Sendable {
         let log = self.log
         do {
             try await channel.executeThenClose { inbound, outbound in
+                let send: @Sendable (WebSocketFrame) async -> Bool = { frame in
+                    do {
+                        try await outbound.write(frame)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
                 try await withThrowingTaskGroup(of: Step.self) { group in
                     group.addTask {
                         for (index, message) in session.serverMessages.enumerated() {
@@ -212,7 +269,7 @@ final class PushWebSocketServer: Sendable {
                             guard let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.rawValue) else { continue }
                             // Noted before the write: the client may ack before the write returns.
                             state.monitor.withLock { $0.sent(frame: index, payload: message.payload, at: elapsed()) }
-                            try await outbound.write(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: message.payload)))
+                            guard await send(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(bytes: message.payload))) else { return .connectionLost }
                         }
                         guard let close = session.close else { return .serverWaitsForClient }
                         if let delay = speed.delayNanos(close.timeMicros > session.open.timeMicros ? close.timeMicros - session.open.timeMicros : 0) {
@@ -230,8 +287,8 @@ final class PushWebSocketServer: Sendable {
                                 end = WebSocketClose(timeMicros: elapsed(), conn: number, code: close.code, reason: close.reason, by: .server)
                                 return true
                             }
-                            if claimed { try await outbound.write(Self.closeFrame(code: close.code, reason: close.reason)) }
-                            return .serverClosed
+                            guard claimed else { return .serverClosed }
+                            return await send(serverCloseFrame(code: close.code, reason: close.reason)) ? .serverClosed : .connectionLost
                         }
                     }
                     group.addTask {
@@ -247,7 +304,7 @@ final class PushWebSocketServer: Sendable {
                                         end = WebSocketClose(timeMicros: elapsed(), conn: number, code: code, reason: reason, by: .client)
                                         return true
                                     }
-                                    if first { try await outbound.write(Self.closeFrame(code: code, reason: "")) }
+                                    if first { try await outbound.write(serverCloseFrame(code: code, reason: "")) }
                                     return .clientDone
                                 case .ping:
                                     try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
@@ -258,13 +315,17 @@ final class PushWebSocketServer: Sendable {
                                     let payload = Array(frame.unmaskedData.readableBytesView)
                                     state.monitor.withLock { $0.received(opcode: opcode, payload: payload, at: elapsed()) }
                                 default:
-                                    let code = Int(UInt8(webSocketOpcode: frame.opcode))
-                                    log("push session \(number): client sent a frame with reserved opcode \(code); closed with 1002")
-                                    state.ending.withLock { $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, code: 1002, reason: "reserved opcode", by: .server) }
-                                    try await outbound.write(Self.closeFrame(code: 1002, reason: "reserved opcode \(code)"))
-                                    return .clientDone
+                                    continue  // reserved opcodes are refused by ClientFrameCheck
                                 }
                             }
+                        } catch let violation as ProtocolViolation {
+                            log("push session \(number): \(violation); closed with \(violation.code)")
+                            state.ending.withLock {
+                                $0 = $0 ?? WebSocketClose(timeMicros: elapsed(), conn: number, code: violation.code, reason: violation.description, by: .server)
+                            }
+                            return .clientDone
+                        } catch let error as IOError where error.errnoCode == ECONNRESET {
+                            log("push session \(number): the client reset the connection")
                         } catch {
                             log("push session \(number): client protocol error: \(error)")
                         }
@@ -273,7 +334,7 @@ final class PushWebSocketServer: Sendable {
                     }
                     while let step = try await group.next() {
                         switch step {
-                        case .serverWaitsForClient:
+                        case .serverWaitsForClient, .connectionLost:
                             continue
                         case .serverClosed:
                             group.addTask {
@@ -302,15 +363,6 @@ final class PushWebSocketServer: Sendable {
         log(summary)
         report(result)
     }
-
-    private static func closeFrame(code: Int?, reason: String) -> WebSocketFrame {
-        var data = ByteBuffer()
-        if let code {
-            data.writeInteger(UInt16(truncatingIfNeeded: code))
-            data.writeString(reason)
-        }
-        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-    }
 }
 
 /// What both halves of a replay share.
@@ -321,28 +373,5 @@ private final class ReplayState: Sendable {
 
     init(_ monitor: SessionMonitor) {
         self.monitor = Mutex(monitor)
-    }
-}
-
-/// Closes the connection with 1002 when a client sends an unmasked frame (RFC 6455 §5.1).
-final class MaskedFrameCheck: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias InboundOut = WebSocketFrame
-
-    struct UnmaskedFrame: Error, CustomStringConvertible {
-        var description: String { "unmasked frame from the client (RFC 6455 §5.1); closed with 1002" }
-    }
-
-    private var closed = false
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closed else { return }
-        let frame = unwrapInboundIn(data)
-        guard frame.maskKey != nil else {
-            closed = true
-            context.closeWebSocket(.protocolError, masked: false, because: UnmaskedFrame())
-            return
-        }
-        context.fireChannelRead(data)
     }
 }

@@ -49,6 +49,8 @@ public final class ReplayServers: Sendable {
         public var maxBodyBytes: Int
         /// Largest WebSocket message the push server reads from a client (close 1009 above).
         public var maxFrameBytes: Int
+        /// How long the push server waits for a client's complete upgrade request (408 after).
+        public var handshakeTimeout: Duration
         /// Receives one line per notable event (near misses, faults, protocol errors, sessions).
         public var log: @Sendable (String) -> Void
         /// Receives the report of every finished push session.
@@ -56,6 +58,7 @@ public final class ReplayServers: Sendable {
 
         public init(host: String = "127.0.0.1", signPort: Int = 0, pushPort: Int = 0, speed: ReplaySpeed = .factor(1),
                     signing: SigningOptions = SigningOptions(), tls: ServerTLS? = nil, maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 1 << 20,
+                    handshakeTimeout: Duration = .seconds(10),
                     log: @escaping @Sendable (String) -> Void = { _ in }, report: @escaping @Sendable (SessionReport) -> Void = { _ in }) {
             self.host = host
             self.signPort = signPort
@@ -65,6 +68,7 @@ public final class ReplayServers: Sendable {
             self.tls = tls
             self.maxBodyBytes = maxBodyBytes
             self.maxFrameBytes = maxFrameBytes
+            self.handshakeTimeout = handshakeTimeout
             self.log = log
             self.report = report
         }
@@ -86,7 +90,8 @@ public final class ReplayServers: Sendable {
         let secure = tls != nil
         let push = PushWebSocketServer(
             tape: tape,
-            settings: .init(speed: configuration.speed, rules: configuration.signing.rules, maxFrameBytes: configuration.maxFrameBytes),
+            settings: .init(speed: configuration.speed, rules: configuration.signing.rules, maxFrameBytes: configuration.maxFrameBytes,
+                            handshakeTimeout: configuration.handshakeTimeout),
             log: configuration.log, report: configuration.report)
         let pushChannel = try await push.bind(host: configuration.host, port: configuration.pushPort, group: group, tls: tls)
         let pushPath = tape.sessions.first.map { IncomingRequest(method: "GET", target: $0.open.url).path } ?? "/"

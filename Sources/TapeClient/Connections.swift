@@ -131,15 +131,17 @@ public enum WebSocketClientConnection {
                     try tls.secure(channel, for: url)
                     let upgrader = NIOTypedWebSocketClientUpgrader<Negotiated>(
                         maxFrameSize: maxFrameBytes,
+                        enableAutomaticErrorHandling: false,  // ProtocolErrorCloser answers errors
                         upgradePipelineHandler: { channel, response in
                             channel.eventLoop.makeCompletedFuture {
                                 if let deflate = try PerMessageDeflate.accepted(inResponse: response.headers["Sec-WebSocket-Extensions"], offers: offers) {
                                     try channel.pipeline.syncOperations.addHandler(
                                         PerMessageDeflateHandler(deflate, role: .client, maxMessageBytes: maxFrameBytes))
                                 }
-                                try channel.pipeline.syncOperations.addHandler(
+                                try channel.pipeline.syncOperations.addHandlers(
                                     NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1 << 16,
-                                                                maxAccumulatedFrameSize: maxFrameBytes))
+                                                                maxAccumulatedFrameSize: maxFrameBytes),
+                                    ProtocolErrorCloser(role: .client))
                                 return .upgraded(try NIOAsyncChannel(wrappingChannelSynchronously: channel), response)
                             }
                         })

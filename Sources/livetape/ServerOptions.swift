@@ -49,6 +49,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Largest WebSocket message the push server reads from a client, in bytes.", valueName: "bytes"))
     var maxFrameBytes = 1 << 20
 
+    @Option(help: ArgumentHelp("Seconds a client may take to send its complete WebSocket upgrade request: 408 and the connection closed after.", valueName: "seconds"))
+    var handshakeTimeout = 10.0
+
     func validate() throws {
         for port in [signPort, pushPort] where !(0...65535).contains(port) {
             throw ValidationError("ports are 0 to 65535, not \(port)")
@@ -56,6 +59,7 @@ struct ServerOptions: ParsableArguments {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give --tls-cert and --tls-key together") }
         if !ignoreKey.isEmpty && !matchKey.isEmpty { throw ValidationError("give --ignore-key or --match-key, not both") }
         if maxBodyBytes < 1 || maxFrameBytes < 126 { throw ValidationError("--max-body-bytes must be positive and --max-frame-bytes at least 126") }
+        if !(handshakeTimeout > 0 && handshakeTimeout <= 86_400) { throw ValidationError("--handshake-timeout takes seconds, more than 0 and at most 86400") }
     }
 
     var rules: MatchRules {
@@ -69,7 +73,8 @@ struct ServerOptions: ParsableArguments {
             host: host, signPort: signPort, pushPort: pushPort, speed: speed,
             signing: SigningOptions(rules: rules, apiKey: apiKey, faults: fault),
             tls: tlsCert.flatMap { cert in tlsKey.map { ServerTLS(certificateFile: cert, keyFile: $0) } },
-            maxBodyBytes: maxBodyBytes, maxFrameBytes: maxFrameBytes, log: log, report: report)
+            maxBodyBytes: maxBodyBytes, maxFrameBytes: maxFrameBytes, handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)),
+            log: log, report: report)
     }
 
     /// Reads the tape; bad records are reported on stderr and the rest is served.

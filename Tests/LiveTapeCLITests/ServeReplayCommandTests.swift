@@ -37,18 +37,26 @@ final class ServeProcess {
     }
 }
 
-/// A blocking HTTP/1.1 GET on loopback: the status line and the body.
-func httpGet(port: Int, _ target: String) throws -> (status: String, body: String) {
+/// A blocking TCP connection to 127.0.0.1:`port` that has sent `bytes`; the caller closes it.
+func connectLoopback(port: Int, sending bytes: String) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let ok = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard ok == 0 else { throw TestFailure("connect failed") }
-    let request = Array("GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    guard ok == 0 else {
+        close(fd)
+        throw TestFailure("connect failed")
+    }
+    _ = Array(bytes.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    return fd
+}
+
+/// A blocking HTTP/1.1 GET on loopback: the status line and the body.
+func httpGet(port: Int, _ target: String) throws -> (status: String, body: String) {
+    let fd = try connectLoopback(port: port, sending: "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    defer { close(fd) }
     var response: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {
@@ -86,15 +94,8 @@ struct TestFailure: Error, CustomStringConvertible {
     @Test func aDeviatingSessionIsReportedAndExitsOne() throws {
         let report = try CLI.temporaryDirectory().appendingPathComponent("sessions.jsonl").path
         let serve = try ServeProcess(["Fixtures/compress-none.tape", "--speed", "max", "--sessions", "1", "--report", report])
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(serve.port("push_url")).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        let upgrade = Array(("GET /webcast/im/push/v2/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8)
-        _ = upgrade.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        let fd = try connectLoopback(port: serve.port("push_url"), sending: "GET /webcast/im/push/v2/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         usleep(300_000)
         close(fd)
         let (status, stderr) = serve.finish()
@@ -105,9 +106,20 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(line["close"]?["by"] == "abnormal")
     }
 
+    @Test func serveStopsOnSIGTERMWhileAHandshakeIsUnderWay() throws {
+        let serve = try ServeProcess(["Fixtures/compress-none.tape", "--handshake-timeout", "600"])
+        let fd = try connectLoopback(port: serve.port("push_url"), sending: "GET /webcast/im/push/v2/ HTTP/1.1\r\nHost: x\r\n")
+        defer { close(fd) }
+        usleep(200_000)
+        kill(serve.process.processIdentifier, SIGTERM)
+        let (status, stderr) = serve.finish(within: 10)
+        #expect(serve.process.terminationReason == .exit && status == 0, "killed after 10 s, or exited \(status): \(stderr)")
+    }
+
     @Test func serveRefusesBadArgumentsAndUnreadableTapes() throws {
         #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--fault", "teapot"]).status == 64)
         #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--speed", "0"]).status == 64)
+        #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--handshake-timeout", "0"]).status == 64)
         let missing = try CLI.run(["serve", "no-such.tape"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no-such.tape"))

@@ -129,6 +129,31 @@ import WireKit
         }
     }
 
+    /// With permessage-deflate negotiated, RSV1 on a message is the extension's, but the other
+    /// reserved bits, RSV1 on a control frame and data that does not inflate still close the
+    /// connection, with the session report naming the server's close and nothing sent after it.
+    @Test(arguments: [("rsv2", 1002), ("rsv1 on a ping", 1002), ("corrupt data", 1007)])
+    func aBadFrameOnACompressedConnectionIsClosedWithItsCode(name: String, code: Int) async throws {
+        let frame = switch name {
+        case "rsv2": webSocketFrame(opcode: 0x20 | 2, payload: [1])
+        case "rsv1 on a ping": webSocketFrame(opcode: 9, payload: [1], rsv1: true)
+        default: webSocketFrame(opcode: 2, payload: [0xFF, 0xFF, 0xFF, 0xFF], rsv1: true)
+        }
+        let reports = Mutex<[SessionReport]>([])
+        try await withPushServer(.init(speed: .max, report: { r in reports.withLock { $0.append(r) } })) { port in
+            let raw = try RawConnection(port: port)
+            raw.send(upgradeRequest(pushTarget, extensions: "permessage-deflate"))
+            #expect(String(decoding: await raw.read(until: "\r\n\r\n"), as: UTF8.self).hasPrefix("HTTP/1.1 101"))
+            raw.send(frame)
+            let rest = [UInt8]("HTTP/1.1 101\r\n\r\n".utf8) + (await raw.readAll())
+            #expect(closeCode(in: rest) == code, "\(name)")
+            #expect(framesAfterTheFirstClose(in: rest) == 0, "\(name): nothing follows the close frame")
+            for _ in 0..<100 where reports.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let close = try #require(reports.withLock { $0.first }?.close)
+        #expect(close.by == .server && close.code == code, "\(name)")
+    }
+
     /// The tape client offers permessage-deflate when the recorded handshake did, and records
     /// both directions as compressed, with the tape's payloads.
     @Test func theTapeClientReplaysACompressedSession() async throws {

@@ -134,6 +134,13 @@ func serverFrames(in bytes: [UInt8]) -> [ServerFrame] {
     return frames
 }
 
+/// The frames after the first close frame from the server in `bytes` (after the handshake
+/// response), or nil when there is no close frame.
+func framesAfterTheFirstClose(in bytes: [UInt8]) -> Int? {
+    let frames = serverFrames(in: bytes)
+    return frames.firstIndex { $0.opcode == 8 }.map { frames.count - $0 - 1 }
+}
+
 /// The close code of the first close frame (opcode 8) from the server in `bytes`, after the
 /// handshake response.
 func closeCode(in bytes: [UInt8]) -> Int? {

@@ -209,11 +209,13 @@ func temporaryPath(_ name: String) -> String {
         }
     }
 
-    @Test(arguments: [("unmasked", 1002), ("reserved opcode", 1002), ("oversized", 1009)])
+    @Test(arguments: [("unmasked", 1002), ("reserved opcode", 1002), ("reserved bits", 1002), ("fragmented ping", 1002), ("oversized", 1009)])
     func badClientFramesAreClosedWithTheRightCode(name: String, code: Int) async throws {
         let frame = switch name {
         case "unmasked": webSocketFrame(opcode: 2, payload: [1, 2, 3], masked: false)
         case "reserved opcode": webSocketFrame(opcode: 3, payload: [1])
+        case "reserved bits": webSocketFrame(opcode: 0x40 | 2, payload: [1])
+        case "fragmented ping": [0x09] + webSocketFrame(opcode: 9, payload: [1]).dropFirst()
         default: webSocketFrame(opcode: 2, payload: [UInt8](repeating: 7, count: 4096))
         }
         try await withServers(.init(speed: .max, maxFrameBytes: 1024)) { servers, _, pushPort in
@@ -241,6 +243,35 @@ func temporaryPath(_ name: String) -> String {
             #expect(report.close?.by == .abnormal)
             #expect(report.framesSent < report.framesRecorded)
             #expect(report.deviations.contains("no im_enter_room (the recorded client sent one)"))
+        }
+    }
+
+    @Test func aBadFrameIsTheLastThingTheSessionSeesAndIsReportedAsTheServersClose() async throws {
+        let reports = Mutex<[SessionReport]>([])
+        try await withServers(.init(speed: .max, report: { r in reports.withLock { $0.append(r) } })) { _, _, pushPort in
+            let raw = try RawConnection(port: pushPort)
+            raw.send(upgradeRequest("/webcast/im/push/v2/?room_id=7441523998651237126"))
+            raw.send(webSocketFrame(opcode: 2, payload: [1, 2, 3], masked: false))
+            let received = await raw.readAll()
+            let code = try #require(closeCode(in: received))
+            #expect(code == 1002)
+            let afterClose = try #require(framesAfterTheFirstClose(in: received))
+            #expect(afterClose == 0, "nothing follows a close frame")
+            for _ in 0..<100 where reports.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
+            let report = try #require(reports.withLock { $0.first })
+            #expect(report.close?.by == .server)
+            #expect(report.close?.code == 1002)
+        }
+    }
+
+    @Test func aClientThatNeverFinishesItsHandshakeGets408() async throws {
+        try await withServers(.init(speed: .max, handshakeTimeout: .milliseconds(300))) { servers, _, pushPort in
+            let raw = try RawConnection(port: pushPort)
+            raw.send("GET /webcast/im/push/v2/ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+            #expect(String(decoding: await raw.readAll(), as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+            let silent = try RawConnection(port: pushPort)
+            #expect(String(decoding: await silent.readAll(), as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+            try await stillServes(servers)
         }
     }
 
