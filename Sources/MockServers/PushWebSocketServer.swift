@@ -48,9 +48,7 @@ final class PushWebSocketServer: Sendable {
     }
 
     func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<Negotiation, Never> {
-        try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        try await ServerBootstrap.listener(group: group)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(LingeringClose())
@@ -265,6 +263,10 @@ final class PushWebSocketServer: Sendable {
                         for (index, message) in session.serverMessages.enumerated() {
                             if let delay = speed.delayNanos(message.offsetMicros) {
                                 try await Task.sleep(until: start + .nanoseconds(delay), clock: clock)
+                            } else {
+                                // At --speed max nothing else suspends this loop while the client keeps up:
+                                // without a yield one replay holds a thread of the pool until it is done.
+                                await Task.yield()
                             }
                             guard let opcode = NIOWebSocket.WebSocketOpcode(encodedWebSocketOpcode: message.opcode.rawValue) else { continue }
                             // Noted before the write: the client may ack before the write returns.

@@ -164,6 +164,18 @@ public struct Listeners: Sendable {
     }
 }
 
+extension ServerBootstrap {
+    /// How the mocks and the recording proxy listen: SO_REUSEADDR, a listen backlog of 1,024
+    /// (with NIO's 128, a burst of clients overflows the queue and the dropped ones retry only
+    /// after a second), TCP_NODELAY on every accepted connection.
+    public static func listener(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+    }
+}
+
 /// Serves every connection accepted on `listener` in its own child task until the listener
 /// closes or the task is cancelled; `name` and `log` report why a listener stopped.
 public func acceptConnections<Connection: Sendable>(

@@ -8,9 +8,7 @@ enum SigningHTTPServer {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     static func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<Connection, Never> {
-        try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        try await ServerBootstrap.listener(group: group)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try tls.secure(channel)

@@ -36,9 +36,7 @@ final class WebSocketRelay: Sendable {
     }
 
     func bind(host: String, port: Int) async throws -> NIOAsyncChannel<EventLoopFuture<Upgrade>, Never> {
-        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+        try await ServerBootstrap.listener()
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pending = Pending()
