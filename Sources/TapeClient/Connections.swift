@@ -56,13 +56,23 @@ public struct TLSOptions: Sendable, Hashable {
     }
 }
 
-/// One HTTP/1.1 request on its own connection.
+/// HTTP/1.1 client connections.
 public enum HTTPClientConnection {
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    /// Sends the request and reads the whole response (the body as received, not decoded).
+    /// Sends the request on its own connection and reads the whole response (the body as
+    /// received, not decoded).
     public static func send(_ method: String, to url: ClientURL, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int,
                             tls: TLSOptions = TLSOptions()) async throws -> HTTPResponse {
+        try await withConnection(to: url, tls: tls) { connection in
+            try await connection.send(method, target: url.target, headers: headers, body: body, maxBodyBytes: maxBodyBytes, keepAlive: false)
+        }
+    }
+
+    /// Opens a connection to `url`'s host, hands it to `body` for any number of requests, one
+    /// at a time, and closes it.
+    public static func withConnection<Result: Sendable>(to url: ClientURL, tls: TLSOptions = TLSOptions(),
+                                                        _ body: (inout KeepAliveHTTPConnection) async throws -> Result) async throws -> Result {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: url.host, port: url.port) { channel in
@@ -73,28 +83,43 @@ public enum HTTPClientConnection {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
-            requestHeaders.replaceOrAdd(name: "Host", value: url.hostHeader)
-            requestHeaders.replaceOrAdd(name: "Connection", value: "close")
-            if !body.isEmpty || method != "GET" { requestHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count)) }
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: url.target, headers: requestHeaders)))
-            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
-            var head: HTTPResponseHead?
-            var received: [UInt8] = []
-            for try await part in inbound {
-                switch part {
-                case .head(let h): head = h
-                case .body(let chunk):
-                    guard received.count + chunk.readableBytes <= maxBodyBytes else { throw ClientError.bodyTooLarge(maxBodyBytes) }
-                    received += chunk.readableBytesView
-                case .end:
-                    guard let head else { throw ClientError.noResponse }
-                    return HTTPResponse(head, body: received)
-                }
-            }
-            throw ClientError.noResponse
+            var connection = KeepAliveHTTPConnection(hostHeader: url.hostHeader, responses: inbound.makeAsyncIterator(), requests: outbound)
+            return try await body(&connection)
         }
+    }
+}
+
+/// An open HTTP/1.1 client connection (see `HTTPClientConnection.withConnection`).
+public struct KeepAliveHTTPConnection {
+    let hostHeader: String
+    var responses: NIOAsyncChannelInboundStream<HTTPClientResponsePart>.AsyncIterator
+    let requests: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>
+
+    /// Sends a request for `target` (path and query) and reads its whole response (the body as
+    /// received, not decoded); `keepAlive: false` asks the server to close the connection after it.
+    public mutating func send(_ method: String, target: String, headers: [HTTPHeader], body: [UInt8], maxBodyBytes: Int,
+                              keepAlive: Bool = true) async throws -> HTTPResponse {
+        var requestHeaders = HTTPHeaders(headers.map { ($0.name, $0.value) })
+        requestHeaders.replaceOrAdd(name: "Host", value: hostHeader)
+        requestHeaders.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        if !body.isEmpty || method != "GET" { requestHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count)) }
+        try await requests.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target, headers: requestHeaders)))
+        if !body.isEmpty { try await requests.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+        try await requests.write(.end(nil))
+        var head: HTTPResponseHead?
+        var received: [UInt8] = []
+        while let part = try await responses.next() {
+            switch part {
+            case .head(let h): head = h
+            case .body(let chunk):
+                guard received.count + chunk.readableBytes <= maxBodyBytes else { throw ClientError.bodyTooLarge(maxBodyBytes) }
+                received += chunk.readableBytesView
+            case .end:
+                guard let head else { throw ClientError.noResponse }
+                return HTTPResponse(head, body: received)
+            }
+        }
+        throw ClientError.noResponse
     }
 }
 
