@@ -106,6 +106,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "ServeLoad",
+            dependencies: [
+                "TapeClient", "MockServers", "Tape", "JSONKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "livetape-load",
+            dependencies: ["ServeLoad", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "livetape-bench",
             dependencies: ["WebcastDecoder", "Tape", "JSONKit", "WireKit"]
@@ -148,7 +160,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LiveTapeCLITests",
-            dependencies: ["livetape", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", "WebcastDecoder", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["livetape", "ServeLoad", "Tape", "JSONKit", "MockServers", "WebcastProto", "WireKit", "WebcastDecoder", "Transcript", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
     ]
 )
