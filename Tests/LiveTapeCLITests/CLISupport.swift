@@ -41,20 +41,23 @@ enum CLI {
         env["CI"] = nil
         env.merge(environment) { $1 }
         process.environment = env
-        let out = Pipe(), err = Pipe(), input = Pipe()
+        let out = Pipe(), input = Pipe()
+        // Standard error goes to a file, so that reading standard output to its end cannot block
+        // the child on a full stderr pipe.
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("livetape-stderr-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        let errors = try FileHandle(forWritingTo: errorFile)
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = errors
         process.standardInput = input
         try process.run()
+        try errors.close()
         if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
-        // Read both pipes before waiting, so a large output cannot block the child.
-        nonisolated(unsafe) var errorData = Data()
-        let reader = Thread { errorData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { usleep(1000) }
+        let errorData = (try? Data(contentsOf: errorFile)) ?? Data()
         return CLIRun(status: process.terminationStatus,
                       stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errorData, as: UTF8.self))

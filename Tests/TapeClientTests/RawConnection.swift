@@ -8,8 +8,9 @@ import Glibc
 final class RawConnection: @unchecked Sendable {
     private let fd: Int32
 
-    /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds.
-    init(port: Int, timeout: Int = 5) throws {
+    /// Connects to 127.0.0.1:`port`; reads time out after `timeout` seconds (a bound for a server
+    /// that does not answer, generous for sanitizer builds).
+    init(port: Int, timeout: Int = 30) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
