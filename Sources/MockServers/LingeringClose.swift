@@ -32,13 +32,13 @@ final class LingeringClose: ChannelDuplexHandler {
             return context.close(mode: mode, promise: promise)
         }
         closing = true
-        let timer = context.eventLoop.scheduleTask(in: linger) { context.close(mode: .all, promise: nil) }
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: linger) { context.close(mode: .all, promise: nil) }
         context.channel.closeFuture.whenComplete { _ in
             timer.cancel()
             promise?.succeed(())
         }
         let halfClosed = context.eventLoop.makePromise(of: Void.self)
-        halfClosed.futureResult.whenFailure { _ in context.close(mode: .all, promise: nil) }
+        halfClosed.futureResult.assumeIsolated().whenFailure { _ in context.close(mode: .all, promise: nil) }
         context.close(mode: .output, promise: halfClosed)
         context.read()
     }
