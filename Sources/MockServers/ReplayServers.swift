@@ -51,6 +51,9 @@ public final class ReplayServers: Sendable {
         public var maxFrameBytes: Int
         /// How long the push server waits for a client's complete upgrade request (408 after).
         public var handshakeTimeout: Duration
+        /// How long the signing server keeps a connection on which the client sends nothing:
+        /// idle between keep-alive requests, or stalled inside one.
+        public var idleTimeout: Duration
         /// Receives one line per notable event (near misses, faults, protocol errors, sessions).
         public var log: @Sendable (String) -> Void
         /// Receives the report of every finished push session.
@@ -58,7 +61,7 @@ public final class ReplayServers: Sendable {
 
         public init(host: String = "127.0.0.1", signPort: Int = 0, pushPort: Int = 0, speed: ReplaySpeed = .factor(1),
                     signing: SigningOptions = SigningOptions(), tls: ServerTLS? = nil, maxBodyBytes: Int = 1 << 20, maxFrameBytes: Int = 1 << 20,
-                    handshakeTimeout: Duration = .seconds(10),
+                    handshakeTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
                     log: @escaping @Sendable (String) -> Void = { _ in }, report: @escaping @Sendable (SessionReport) -> Void = { _ in }) {
             self.host = host
             self.signPort = signPort
@@ -69,6 +72,7 @@ public final class ReplayServers: Sendable {
             self.maxBodyBytes = maxBodyBytes
             self.maxFrameBytes = maxFrameBytes
             self.handshakeTimeout = handshakeTimeout
+            self.idleTimeout = idleTimeout
             self.log = log
             self.report = report
         }
@@ -102,7 +106,8 @@ public final class ReplayServers: Sendable {
         let signing = SigningService(tape: tape, options: signingOptions)
         let signChannel: NIOAsyncChannel<SigningHTTPServer.Connection, Never>
         do {
-            signChannel = try await SigningHTTPServer.bind(host: configuration.host, port: configuration.signPort, group: group, tls: tls)
+            signChannel = try await SigningHTTPServer.bind(host: configuration.host, port: configuration.signPort, group: group, tls: tls,
+                                                            idleTimeout: configuration.idleTimeout)
         } catch {
             try? await pushChannel.channel.close()
             throw error

@@ -7,12 +7,15 @@ import NIOSSL
 enum SigningHTTPServer {
     typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    static func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?) async throws -> NIOAsyncChannel<Connection, Never> {
+    static func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?,
+                     idleTimeout: Duration) async throws -> NIOAsyncChannel<Connection, Never> {
         try await ServerBootstrap.listener(group: group)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try tls.secure(channel)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: TimeAmount(idleTimeout)))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
@@ -73,5 +76,34 @@ enum SigningHTTPServer {
         } catch {
             log("signing \(peer): connection ended: \(error)")
         }
+    }
+}
+
+/// Closes a signing connection on which the client has sent nothing for the idle timeout
+/// (`IdleStateHandler`'s read event): between requests on a keep-alive connection, or in the
+/// middle of a request it stopped sending. A request the server is still answering (a delayed
+/// answer of `--fault`) is not cut short.
+private final class IdleConnectionCloser: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+
+    /// Requests received whole and not yet answered whole.
+    private var answering = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data) { answering += 1 }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { answering = max(0, answering - 1) }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        if answering == 0 { context.close(promise: nil) }
     }
 }

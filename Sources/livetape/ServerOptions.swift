@@ -52,6 +52,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds a client may take to send its complete WebSocket upgrade request: 408 and the connection closed after.", valueName: "seconds"))
     var handshakeTimeout = 10.0
 
+    @Option(help: ArgumentHelp("Seconds the signing server keeps a connection on which the client sends nothing (between keep-alive requests, or stalled inside one).", valueName: "seconds"))
+    var idleTimeout = 60.0
+
     func validate() throws {
         for port in [signPort, pushPort] where !(0...65535).contains(port) {
             throw ValidationError("ports are 0 to 65535, not \(port)")
@@ -59,7 +62,9 @@ struct ServerOptions: ParsableArguments {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("give --tls-cert and --tls-key together") }
         if !ignoreKey.isEmpty && !matchKey.isEmpty { throw ValidationError("give --ignore-key or --match-key, not both") }
         if maxBodyBytes < 1 || maxFrameBytes < 126 { throw ValidationError("--max-body-bytes must be positive and --max-frame-bytes at least 126") }
-        if !(handshakeTimeout > 0 && handshakeTimeout <= 86_400) { throw ValidationError("--handshake-timeout takes seconds, more than 0 and at most 86400") }
+        for (name, seconds) in [("--handshake-timeout", handshakeTimeout), ("--idle-timeout", idleTimeout)] where !(seconds > 0 && seconds <= 86_400) {
+            throw ValidationError("\(name) takes seconds, more than 0 and at most 86400")
+        }
     }
 
     var rules: MatchRules {
@@ -73,7 +78,7 @@ struct ServerOptions: ParsableArguments {
             host: host, signPort: signPort, pushPort: pushPort, speed: speed,
             signing: SigningOptions(rules: rules, apiKey: apiKey, faults: fault),
             tls: tlsCert.flatMap { cert in tlsKey.map { ServerTLS(certificateFile: cert, keyFile: $0) } },
-            maxBodyBytes: maxBodyBytes, maxFrameBytes: maxFrameBytes, handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)),
+            maxBodyBytes: maxBodyBytes, maxFrameBytes: maxFrameBytes, handshakeTimeout: .milliseconds(Int64(handshakeTimeout * 1000)), idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             log: log, report: report)
     }
 

@@ -120,6 +120,7 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--fault", "teapot"]).status == 64)
         #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--speed", "0"]).status == 64)
         #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--handshake-timeout", "0"]).status == 64)
+        #expect(try CLI.run(["serve", "Fixtures/session-5min.tape", "--idle-timeout", "nan"]).status == 64)
         let missing = try CLI.run(["serve", "no-such.tape"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("no-such.tape"))

@@ -275,6 +275,26 @@ func temporaryPath(_ name: String) -> String {
         }
     }
 
+    /// The signing server closes a keep-alive connection left idle, and one stalled inside a
+    /// request, after the idle timeout; an answer it delays longer than that still arrives.
+    @Test func theSigningServerClosesIdleConnectionsButNotSlowAnswers() async throws {
+        let slow = SigningOptions(faults: [Fault(kind: .slow(milliseconds: 900), count: 1)])
+        try await withServers(.init(speed: .max, signing: slow, idleTimeout: .milliseconds(300))) { servers, signPort, _ in
+            let started = ContinuousClock.now
+            let answered = try RawConnection(port: signPort)
+            let fetch = try #require(tape.exchanges.first { $0.request.url.contains("/webcast/fetch") }?.request.url)
+            let target = try #require(fetch.range(of: "/webcast/").map { fetch[$0.lowerBound...] })
+            answered.send("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let response = String(decoding: await answered.readAll(), as: UTF8.self)
+            #expect(response.hasPrefix("HTTP/1.1 200"), "the delayed answer arrives")
+            let stalled = try RawConnection(port: signPort)
+            stalled.send("POST /webcast/sign_url HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+            #expect(await stalled.readAll().isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(10), "closed by the server, not by the read timeout")
+            try await stillServes(servers)
+        }
+    }
+
     @Test func plainRequestToThePushServerGets426() async throws {
         try await withServers { _, _, pushPort in
             let raw = try RawConnection(port: pushPort)
