@@ -138,23 +138,32 @@ public struct JSONParser {
 
     /// Parses a string starting at the opening quote.
     private mutating func string() throws(JSONParseError) -> String {
-        String(decoding: try stringBytes(), as: UTF8.self)
-    }
-
-    /// Parses a string starting at the opening quote; returns its unescaped, validated UTF-8 bytes.
-    private mutating func stringBytes() throws(JSONParseError) -> [UInt8] {
         let open = i
         i += 1
         let start = i
-        // Fast path: no escapes.
+        try skipPlain()
+        if i < p.count && p[i] == 0x22 {
+            i += 1
+            return String(decoding: UnsafeBufferPointer(rebasing: p[start..<(i - 1)]), as: UTF8.self)
+        }
+        return String(decoding: try escapedString(open: open, start: start), as: UTF8.self)
+    }
+
+    /// Advances past string content that needs no unescaping: valid UTF-8 other than `"`, `\` and
+    /// control characters, eight ASCII bytes at a time where it can.
+    private mutating func skipPlain() throws(JSONParseError) {
+        let raw = UnsafeRawPointer(p.baseAddress)
         while i < p.count {
-            let b = p[i]
-            if b == 0x22 {
-                let result = Array(UnsafeBufferPointer(rebasing: p[start..<i]))
-                i += 1
-                return result
+            if let raw {
+                while i + 8 <= p.count {
+                    let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if x & SWAR.high != 0 || SWAR.hasEscaped(x) { break }
+                    i += 8
+                }
+                guard i < p.count else { return }
             }
-            if b == 0x5C || b < 0x20 { break }
+            let b = p[i]
+            if b == 0x22 || b == 0x5C || b < 0x20 { return }
             if b < 0x80 {
                 i += 1
             } else {
@@ -163,6 +172,11 @@ public struct JSONParser {
                 i += len
             }
         }
+    }
+
+    /// The rest of a string that `skipPlain` stopped in before its end, from the opening quote at `open`
+    /// and its content at `start`: unescaped and validated.
+    private mutating func escapedString(open: Int, start: Int) throws(JSONParseError) -> [UInt8] {
         var out = Array(UnsafeBufferPointer(rebasing: p[start..<i]))
         while i < p.count {
             let b = p[i]

@@ -42,6 +42,11 @@ enum Base64 {
     /// Decodes standard base64; padding is optional. Returns the 0-based index of the first
     /// offending character on failure.
     static func decode(_ text: [UInt8]) -> Result<[UInt8], Base64Error> {
+        text.withUnsafeBufferPointer { decode($0) }
+    }
+
+    /// ``decode(_:)`` of the characters at `text`.
+    static func decode(_ text: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], Base64Error> {
         var end = text.count
         var padding = 0
         while end > 0 && text[end - 1] == UInt8(ascii: "=") && padding < 2 {
@@ -59,33 +64,32 @@ enum Base64 {
         var failure: Base64Error?
         let out = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             decodeTable.withUnsafeBufferPointer { table in
-                text.withUnsafeBufferPointer { p in
-                    /// The 6-bit values of `width` characters from `i`, packed from the top; nil at a bad character.
-                    func group(_ i: Int, _ width: Int) -> UInt32? {
-                        var acc: UInt32 = 0
-                        for k in 0..<4 {
-                            let v = k < width ? table[Int(p[i + k])] : 0
-                            if v == 0xFF {
-                                failure = Base64Error(index: i + k, message: "invalid base64 character")
-                                return nil
-                            }
-                            acc = acc << 6 | UInt32(v)
-                        }
-                        return acc
+                /// The 6-bit values of `width` characters from `i`, packed from the top; nil at a bad character.
+                func group(_ i: Int, _ width: Int) -> UInt32? {
+                    var acc: UInt32 = 0
+                    var seen: UInt8 = 0  // the values or'ed: 0xFF marks a bad character
+                    for k in 0..<4 {
+                        let v = k < width ? table[Int(text[i + k])] : 0
+                        seen |= v
+                        acc = acc << 6 | UInt32(v & 0x3F)
                     }
-                    var o = 0
-                    for g in 0..<groups {
-                        guard let v = group(g * 4, 4) else { return }
-                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
-                        out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
-                        out[o + 2] = UInt8(truncatingIfNeeded: v)
-                        o += 3
-                    }
-                    if rest > 0 {
-                        guard let v = group(groups * 4, rest) else { return }
-                        out[o] = UInt8(truncatingIfNeeded: v >> 16)
-                        if rest == 3 { out[o + 1] = UInt8(truncatingIfNeeded: v >> 8) }
-                    }
+                    guard seen & 0x80 != 0 else { return acc }
+                    let bad = (0..<width).first { table[Int(text[i + $0])] == 0xFF }!
+                    failure = Base64Error(index: i + bad, message: "invalid base64 character")
+                    return nil
+                }
+                var o = 0
+                for g in 0..<groups {
+                    guard let v = group(g * 4, 4) else { return }
+                    out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    out[o + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                    out[o + 2] = UInt8(truncatingIfNeeded: v)
+                    o += 3
+                }
+                if rest > 0 {
+                    guard let v = group(groups * 4, rest) else { return }
+                    out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                    if rest == 3 { out[o + 1] = UInt8(truncatingIfNeeded: v >> 8) }
                 }
             }
             // UInt8 is trivial: nothing written before a failure needs deinitializing.

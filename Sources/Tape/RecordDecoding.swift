@@ -121,8 +121,8 @@ struct FieldReader {
             guard case .string(let text) = t else { throw body.wrongType("text", "a string", t) }
             return Body(text: text)
         case (nil, .some(let b)):
-            guard case .string(let encoded) = b else { throw body.wrongType("base64", "a string", b) }
-            switch Base64.decode(Array(encoded.utf8)) {
+            guard case .string(var encoded) = b else { throw body.wrongType("base64", "a string", b) }
+            switch encoded.withUTF8({ Base64.decode($0) }) {
             case .success(let bytes): return Body(bytes)
             case .failure(let e): throw SchemaError(message: "field \(body.name("base64")): \(e.message) at character \(e.index + 1)")
             }
