@@ -67,20 +67,35 @@ public struct TapeTranscriber: Sendable {
         _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         batchSize: Int = 256, emit: ([[JSONValue]]) -> Void
     ) {
+        transcribe(entries, workers: workers, batchSize: batchSize, transform: { $0 }, emit: emit)
+    }
+
+    /// Transcribes `entries` as `transcribe(_:workers:batchSize:emit:)` does, but passes each
+    /// entry's records by view through `transform` on the thread that decoded them, so that
+    /// what becomes of them (serializing, say) runs in parallel too, and the records are freed
+    /// by the thread that made them; `emit` gets what `transform` returns, in order.
+    public mutating func transcribe<Entries: Sequence<TapeEntry>, Output: Sendable>(
+        _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+        batchSize: Int = 256, transform: @escaping @Sendable ([[JSONValue]]) -> Output, emit: (Output) -> Void
+    ) {
         guard workers > 1 else {
-            for entry in entries { emit(recordsByView(for: entry)) }
+            for entry in entries { emit(transform(recordsByView(for: entry))) }
             return
         }
+        // A serial queue per worker runs on a thread of its own, even when the caller holds one
+        // of the global queue's threads (as many as cores), as a command run from async code does.
+        let queues = (0..<workers).map { DispatchQueue(label: "livetape.transcribe.\($0)") }
         var iterator = entries.makeIterator()
         let group = DispatchGroup()
-        var inFlight: TranscribedBatch?
+        var inFlight: TranscribedBatch<Output>?
         while true {
             var batch: [TapeEntry] = []
             batch.reserveCapacity(batchSize)
             while batch.count < batchSize, let entry = iterator.next() { batch.append(entry) }
             group.wait()
             let done = inFlight
-            inFlight = batch.isEmpty ? nil : TranscribedBatch(batch, transcriber: self, workers: workers, group: group)
+            inFlight = batch.isEmpty ? nil
+                : TranscribedBatch(batch, transcriber: self, queues: queues, group: group, transform: transform)
             if let done {
                 errorCount += done.errorCount
                 done.results.forEach(emit)
@@ -164,23 +179,25 @@ public struct TapeTranscriber: Sendable {
 
 /// One batch of tape entries being transcribed on worker threads, each worker taking a
 /// contiguous part and writing only its own slots; read once the dispatch group is done.
-private final class TranscribedBatch: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<[[JSONValue]]>
+private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Output>
     private let errorCounts: UnsafeMutableBufferPointer<Int>
 
-    init(_ entries: [TapeEntry], transcriber: TapeTranscriber, workers: Int, group: DispatchGroup) {
+    init(_ entries: [TapeEntry], transcriber: TapeTranscriber, queues: [DispatchQueue], group: DispatchGroup,
+         transform: @escaping @Sendable ([[JSONValue]]) -> Output) {
         slots = .allocate(capacity: entries.count)
-        slots.initialize(repeating: [])
-        errorCounts = .allocate(capacity: workers)
+        errorCounts = .allocate(capacity: queues.count)
         errorCounts.initialize(repeating: 0)
-        let share = (entries.count + workers - 1) / workers
-        for worker in 0..<workers {
+        let share = (entries.count + queues.count - 1) / queues.count
+        for (worker, queue) in queues.enumerated() {
             let part = min(worker * share, entries.count)..<min((worker + 1) * share, entries.count)
             guard !part.isEmpty else { continue }
-            DispatchQueue.global().async(group: group) { [self] in
+            queue.async(group: group) { [self] in
                 var transcriber = transcriber
                 let before = transcriber.errorCount
-                for index in part { slots[index] = transcriber.recordsByView(for: entries[index]) }
+                for index in part {
+                    (slots.baseAddress! + index).initialize(to: transform(transcriber.recordsByView(for: entries[index])))
+                }
                 errorCounts[worker] = transcriber.errorCount - before
             }
         }
@@ -192,6 +209,6 @@ private final class TranscribedBatch: @unchecked Sendable {
         errorCounts.deallocate()
     }
 
-    var results: UnsafeMutableBufferPointer<[[JSONValue]]> { slots }
+    var results: UnsafeMutableBufferPointer<Output> { slots }
     var errorCount: Int { errorCounts.reduce(0, +) }
 }

@@ -202,9 +202,12 @@ struct CheckCommand: AsyncParsableCommand {
         let outputs = try paths.map { try LineOutput(path: $0) }
         defer { outputs.forEach { $0.close() } }
         var counts = [Int](repeating: 0, count: views.count)
-        _ = try transcribeTape(path: tape, views: views, decoder: PushFrameDecoder()) { index, record in
-            outputs[index].write(record)
-            counts[index] += 1
+        _ = try transcribeTape(path: tape, views: views, decoder: PushFrameDecoder(),
+                               transform: { $0.map(OutputLines.init(records:)) }) { byView in
+            for (index, lines) in byView.enumerated() {
+                outputs[index].write(lines)
+                counts[index] += lines.count
+            }
         }
         return counts
     }

@@ -72,16 +72,14 @@ struct DecodeCommand: ParsableCommand {
         let decoder = PushFrameDecoder(inflateLimit: inflateLimit)
         let source = tape ?? frameInput ?? messageInput.last ?? "demo"
         var reported = 0
-        let emit: (JSONValue) -> Void = { record in
-            if record["type"] == "decode_error" || record["event"] == "decode_error" {
+        let write: (Rendered) -> Void = { rendered in
+            for record in rendered.decodeErrors {
                 reported += 1
                 if reported <= Self.maxReportedErrors { printError(Self.describe(decodeError: record, in: source)) }
             }
-            switch format {
-            case .jsonl: out.write(record)
-            case .text: if let line = LiveView.line(record) { out.write(line: line) }
-            }
+            out.write(rendered.lines)
         }
+        let emit: (JSONValue) -> Void = { [format] in write(Rendered([$0], format: format)) }
         let errors: Int
         do {
             if let frameInput {
@@ -89,7 +87,8 @@ struct DecodeCommand: ParsableCommand {
             } else if messageInput.count == 2 {
                 errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
             } else {
-                errors = try transcribeTape(path: tape, views: [view], decoder: decoder, workers: jobs) { emit($1) }
+                errors = try transcribeTape(path: tape, views: [view], decoder: decoder, workers: jobs,
+                                            transform: { [format] in Rendered($0[0], format: format) }, emit: write)
             }
         } catch let error as CLIError {
             out.flush()
@@ -105,6 +104,23 @@ struct DecodeCommand: ParsableCommand {
     }
 
     private static let maxReportedErrors = 20
+
+    /// Records as this command writes them, made on the thread that decoded them, and the
+    /// `decode_error` records among them, to be named on standard error.
+    private struct Rendered: Sendable {
+        var lines = OutputLines()
+        var decodeErrors: [JSONValue] = []
+
+        init(_ records: [JSONValue], format: Format) {
+            for record in records {
+                if record["type"] == "decode_error" || record["event"] == "decode_error" { decodeErrors.append(record) }
+                switch format {
+                case .jsonl: lines.append(record)
+                case .text: if let line = LiveView.line(record) { lines.append(line: line) }
+                }
+            }
+        }
+    }
 
     /// `file:line: frame seq N, message I (Method): stage: error at byte X`, from a decode_error record.
     private static func describe(decodeError record: JSONValue, in source: String) -> String {

@@ -5,7 +5,7 @@ import JSONKit
 final class LineOutput {
     private let handle: UnsafeMutablePointer<FILE>
     private let ownsHandle: Bool
-    private var buffer: [UInt8] = []
+    private var pending = OutputLines(capacity: 1 << 16)
 
     /// Opens `path` for writing, or standard output when `path` is nil or `-`.
     init(path: String?) throws {
@@ -22,30 +22,75 @@ final class LineOutput {
             handle = standardOutput
             ownsHandle = false
         }
-        buffer.reserveCapacity(1 << 16)
     }
 
     func write(_ value: JSONValue) {
-        CanonicalJSON.append(value, to: &buffer)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
+        pending.append(value)
+        flushIfFull()
     }
 
     func write(line: String) {
-        buffer.append(contentsOf: line.utf8)
-        buffer.append(0x0A)
-        if buffer.count >= 1 << 16 { flush() }
+        pending.append(line: line)
+        flushIfFull()
+    }
+
+    func write(_ lines: OutputLines) {
+        pending.append(contentsOf: lines)
+        flushIfFull()
+    }
+
+    private func flushIfFull() {
+        if pending.bytes.count >= 1 << 16 { flush() }
     }
 
     func flush() {
-        buffer.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
-        buffer.removeAll(keepingCapacity: true)
+        pending.bytes.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
+        pending.removeAll()
         fflush(handle)
     }
 
     func close() {
         flush()
         if ownsHandle { fclose(handle) }
+    }
+}
+
+/// Lines for a `LineOutput`: records as `LineOutput.write(_:)` writes them, or text, made on
+/// one thread (the one that decoded the records) and written from another.
+struct OutputLines: Sendable {
+    private(set) var bytes: [UInt8] = []
+    /// The lines held.
+    private(set) var count = 0
+
+    init(capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    init(records: [JSONValue]) {
+        records.forEach { append($0) }
+    }
+
+    mutating func append(_ record: JSONValue) {
+        CanonicalJSON.append(record, to: &bytes)
+        bytes.append(0x0A)
+        count += 1
+    }
+
+    mutating func append(line: String) {
+        bytes.append(contentsOf: line.utf8)
+        bytes.append(0x0A)
+        count += 1
+    }
+
+    mutating func append(contentsOf lines: OutputLines) {
+        bytes.append(contentsOf: lines.bytes)
+        count += lines.count
+    }
+
+    /// Empties it, keeping its capacity.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        count = 0
     }
 }
 
