@@ -89,6 +89,11 @@ public struct JSONObjectBuilder: Sendable {
 
     public init() {}
 
+    /// An empty object with room for `capacity` keys before it grows.
+    public init(capacity: Int) {
+        pairs.reserveCapacity(capacity)
+    }
+
     public mutating func set(_ key: String, _ value: JSONValue) {
         pairs.append((key, value))
     }

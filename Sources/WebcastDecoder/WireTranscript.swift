@@ -16,9 +16,12 @@ public struct RecordContext: Sendable {
         self.conn = conn
     }
 
+    /// Room for the keys of a record, the most any has, so that building one allocates once.
+    private static let recordKeys = 16
+
     /// The leading keys of every transcript record: `type` (or `event`) first, then its place in the tape.
     func start(_ typeKey: String, _ type: String) -> JSONObjectBuilder {
-        var object = JSONObjectBuilder()
+        var object = JSONObjectBuilder(capacity: Self.recordKeys)
         object.set(typeKey, .string(type))
         object.set("line", .int(Int64(line)))
         object.set("t_us", .int(Int64(timeMicros)))

@@ -108,8 +108,10 @@ struct DecodeCommand: ParsableCommand {
     /// Records as this command writes them, made on the thread that decoded them, and the
     /// `decode_error` records among them, to be named on standard error.
     private struct Rendered: Sendable {
-        var lines = OutputLines()
+        var lines = OutputLines(capacity: Self.typicalBytes)
         var decodeErrors: [JSONValue] = []
+        /// Room for the wire records of nine tape entries in ten, so that most are written without growing.
+        private static let typicalBytes = 8192
 
         init(_ records: [JSONValue], format: Format) {
             for record in records {
