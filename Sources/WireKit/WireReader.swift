@@ -228,7 +228,10 @@ public struct WireReader: Sendable {
     /// The bytes in `range` as a String when they are valid UTF-8.
     public func string(in range: Range<Int>) -> String? {
         buffer.withUnsafeBufferPointer { b in
-            String(validating: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
+            // Validated here rather than by String(validating:as:), which is generic over the encoding
+            // and looks its type metadata up at run time on every call.
+            guard range.isEmpty || UTF8Scan.scan(b.baseAddress!, range) != .invalid else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
         }
     }
 
