@@ -165,12 +165,7 @@ public struct PushFrameDecoder: Sendable {
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
                                    index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
         }
-        var decoded = decodeMessage(method: method, payload: payload, index: index)
-        decoded.envelope = envelope.fields
-        decoded.msgID = msgID
-        decoded.unknown = envelope.unknown + decoded.unknown
-        decoded.issues = envelope.issues + decoded.issues
-        return decoded
+        return decodeMessage(method: method, payload: payload, index: index, envelope: envelope, msgID: msgID)
     }
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
@@ -233,27 +228,29 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
     public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
-        var decoded = DecodedMessage(
-            index: index, method: method, envelope: .object([]), msgID: nil, payload: payload,
-            fields: .object([]), isUnknownMethod: false, unknown: [], issues: [], error: nil)
-        guard let messageSchema = schema.message(forMethod: method) else {
-            decoded.isUnknownMethod = true
-            let (value, error) = fields.decodeRaw(payload)
-            decoded.fields = value
-            if let error {
-                decoded.error = DecodeError(stage: .message, message: error.description, method: method, index: index,
-                                            offset: error.offset, payloadSize: payload.count, partial: value)
-            }
-            return decoded
+        decodeMessage(method: method, payload: payload, index: index, envelope: nil, msgID: nil)
+    }
+
+    /// The message with what its `envelope`, when it came in one, says beside it: built once, as
+    /// each copy of it retains every one of its fields.
+    private func decodeMessage(method: String, payload: [UInt8], index: Int, envelope: FieldDecoding?,
+                               msgID: String?) -> DecodedMessage {
+        let fields: JSONValue, unknown: [UnknownField], issues: [FieldIssue], error: WireError?
+        let messageSchema = schema.message(forMethod: method)
+        if let messageSchema {
+            let walk = self.fields.decode(payload, as: messageSchema, encoded: true)
+            (fields, unknown, issues, error) = (walk.fields, walk.unknown, walk.issues, walk.error)
+        } else {
+            (fields, error) = self.fields.decodeRaw(payload)
+            (unknown, issues) = ([], [])
         }
-        let walk = fields.decode(payload, as: messageSchema, encoded: true)
-        decoded.fields = walk.fields
-        decoded.unknown = walk.unknown
-        decoded.issues = walk.issues
-        if let error = walk.error {
-            decoded.error = DecodeError(stage: .message, message: error.description, method: method, index: index,
-                                        offset: error.offset, payloadSize: payload.count, partial: walk.fields)
-        }
-        return decoded
+        return DecodedMessage(
+            index: index, method: method, envelope: envelope?.fields ?? .object([]), msgID: msgID,
+            payload: payload, fields: fields, isUnknownMethod: messageSchema == nil,
+            unknown: (envelope?.unknown ?? []) + unknown, issues: (envelope?.issues ?? []) + issues,
+            error: error.map {
+                DecodeError(stage: .message, message: $0.description, method: method, index: index,
+                            offset: $0.offset, payloadSize: payload.count, partial: fields)
+            })
     }
 }
