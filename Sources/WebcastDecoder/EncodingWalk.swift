@@ -145,6 +145,8 @@ struct EncodingWalk {
         self.offsetBase = offsetBase
         self.capture = capture
         rootPath = path
+        // A fetch result captures a handful of messages: room for them without regrowing.
+        if !capture.isEmpty { captured.reserveCapacity(8) }
     }
 
     /// Writes message `message` (its position in the schema) found in `range`; false when the tree is needed.

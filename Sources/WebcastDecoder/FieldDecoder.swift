@@ -62,6 +62,11 @@ public struct FieldDecoder: Sendable {
         self.maxDepth = maxDepth
     }
 
+    /// Room for the JSON of a walk that captures fields (a frame's, a fetch result's or an envelope's
+    /// fields, a few hundred bytes): twice the bytes walked, as other walks take, would mostly be the
+    /// captured payload's, and an allocation too large for malloc's per-thread cache.
+    private static let capturingWalkCapacity = 640
+
     /// Decodes `bytes[range]` as the message `message`; offsets in the result are relative to `range.lowerBound`.
     /// Top-level length-delimited fields numbered in `capture` are not decoded: their ranges are returned in `captured`.
     /// With `encoded`, `fields` comes as `.encoded` canonical JSON written while walking, when the wire is in
@@ -75,7 +80,7 @@ public struct FieldDecoder: Sendable {
             let encoding = bytes.withUnsafeBufferPointer { p -> FieldDecoding? in
                 var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
                                            capture: capture, path: path)
-                var out = JSONWriter(capacity: range.count * 2)
+                var out = JSONWriter(capacity: capture.isEmpty ? range.count * 2 : Self.capturingWalkCapacity)
                 guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
                 return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: encoder.unknown,
                                      issues: [], error: nil, captured: encoder.captured)
@@ -106,6 +111,8 @@ struct FieldNumbers {
             if (0..<64).contains(number) { low |= 1 << number } else { others.insert(number) }
         }
     }
+
+    var isEmpty: Bool { low == 0 && others.isEmpty }
 
     @inline(__always)
     func contains(_ number: Int) -> Bool {
