@@ -35,8 +35,10 @@ public struct CaptureImporter {
     public private(set) var summary = Summary()
     private let bufferLimit: Int
     /// The secrets TLS connections are decrypted with; nil skips them. May be replaced while
-    /// capturing, as a browser adds to its key log.
-    public var keyLog: KeyLog?
+    /// capturing, as a browser adds to its key log: the connections waiting for their keys go on.
+    public var keyLog: KeyLog? {
+        didSet { settleConnectionsAwaitingKeys(endedBefore: nil) }
+    }
     private let waitsForKeys: Bool
     private var connections: [ConnectionKey: Connection] = [:]
     /// Connections that ended (FIN both ways, or RST), with when: their late segments are
@@ -75,19 +77,41 @@ public struct CaptureImporter {
         }
         let index = connections.index(forKey: key)!
         connections.values[index].add(segment, time: time, keyLog: keyLog, into: &records, summary: &summary)
-        if connections.values[index].isOver {
-            // Finished now, so that memory holds only the connections still open.
-            connections.values[index].finish(keyLog: keyLog, into: &records, summary: &summary)
-            connections.remove(at: index)
-            ended = ended.filter { $0.value + 120_000_000 > time }
-            ended[key] = time
+        // Finished now, so that memory holds only the connections still open; one whose TLS
+        // records wait for keys the key log may yet get waits for them or for `drain`.
+        if connections.values[index].isOver && !connections.values[index].awaitsKeys {
+            end(key, at: time)
+        }
+    }
+
+    /// Finishes the connection `key` and drops its late segments for two minutes of capture time.
+    private mutating func end(_ key: ConnectionKey, at time: UInt64) {
+        connections[key]!.finish(keyLog: keyLog, into: &records, summary: &summary)
+        connections[key] = nil
+        ended = ended.filter { $0.value + 120_000_000 > time }
+        ended[key] = time
+    }
+
+    /// Gives the connections whose TLS records wait for keys the current key log, and ends those
+    /// that are over once they have their keys, or once their last packet is older than
+    /// `horizon` (then what still waits is reported).
+    private mutating func settleConnectionsAwaitingKeys(endedBefore horizon: UInt64?) {
+        guard waitsForKeys, let keyLog else { return }
+        for key in connections.keys.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) where connections[key]!.awaitsKeys {
+            connections[key]!.resume(keyLog: keyLog, into: &records, summary: &summary)
+            let connection = connections[key]!
+            if connection.isOver && (!connection.awaitsKeys || horizon.map { connection.lastTime < $0 } == true) {
+                end(key, at: connection.lastTime)
+            }
         }
     }
 
     /// The records completed so far that are older than `horizon` (microseconds since the
     /// capture's first packet), in time order; later ones wait, since a connection still open
-    /// may yet complete an earlier record. For writing a tape while capturing.
+    /// may yet complete an earlier record. For writing a tape while capturing; a connection
+    /// over but still waiting for its TLS keys is ended once it is older than `horizon`.
     public mutating func drain(before horizon: UInt64) -> [TapeRecord] {
+        settleConnectionsAwaitingKeys(endedBefore: horizon)
         let (ready, waiting) = records.partitioned { $0.timeMicros < horizon }
         records = waiting
         return ready.timeOrdered()
@@ -141,6 +165,8 @@ private struct Connection {
     var closed = false
     /// Both directions ended with a FIN, every byte before it received, or either with a RST.
     var isOver: Bool { streams.allSatisfy(\.isFinished) || streams.contains(where: \.wasReset) }
+    /// Whether TLS records are held until the key log has this connection's keys.
+    var awaitsKeys: Bool { tls?.awaitsKeys ?? false }
 
     init(conn: Int, client: TCPSegment.Endpoint, server: TCPSegment.Endpoint, fromStart: Bool, bufferLimit: Int, waitsForKeys: Bool) {
         self.conn = conn
@@ -215,6 +241,13 @@ private struct Connection {
         case .data(let bytes): tls!.receive(bytes, fromClient: fromClient, time: time, keys: keyLog)
         case .gap(let length): tls!.receiveGap(length: length, fromClient: fromClient, time: time, keys: keyLog)
         }
+        deliver(outputs, into: &records, summary: &summary)
+    }
+
+    /// Goes on with the TLS records held for their keys, now that the key log is `keyLog`.
+    mutating func resume(keyLog: KeyLog, into records: inout [TapeRecord], summary: inout CaptureImporter.Summary) {
+        guard tls != nil else { return }
+        let outputs = tls!.resume(keys: keyLog)
         deliver(outputs, into: &records, summary: &summary)
     }
 

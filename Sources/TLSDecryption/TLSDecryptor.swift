@@ -23,6 +23,8 @@ public struct TLSDecryptor {
     public private(set) var negotiated: String?
     /// Whether the keys of the connection were found and nothing made it stop.
     public var isDecrypting: Bool { keysFound && !failed }
+    /// Whether records are held until the key log has the connection's keys (`waitsForKeys`).
+    public var awaitsKeys: Bool { !failed && !keysFound && sides.contains { $0.waitingBytes > 0 } }
 
     private let waitsForKeys: Bool
     private let bufferLimit: Int
@@ -74,6 +76,11 @@ public struct TLSDecryptor {
         return process(keys)
     }
 
+    /// Goes on with the records held for their keys, now that the key log is `keys`.
+    public mutating func resume(keys: KeyLog) -> [Output] {
+        process(keys)
+    }
+
     /// The end of the capture: what still waits is reported.
     public mutating func finish(keys: KeyLog) -> [Output] {
         outputs = process(keys)
@@ -97,16 +104,15 @@ public struct TLSDecryptor {
     private mutating func process(_ keys: KeyLog) -> [Output] {
         self.keys = keys
         if suite != nil, !keysFound, !failed { findKeys() }
-        var progressed = true
-        while progressed, !failed {
-            progressed = false
-            // The server first: its ServerHello decides how both directions are read.
-            for side in [1, 0] {
-                while !failed, !sides[side].stopped, let record = sides[side].waiting.first, handle(record, side: side) {
-                    sides[side].dequeue()
-                    progressed = true
-                }
-            }
+        // The records of both directions in capture order, so that what is decrypted is handed on
+        // as it was sent (a request before its response, when both waited for the keys); a record
+        // that has to wait (a client's for the ServerHello, which says how to read it) lets the
+        // other direction go first.
+        while !failed {
+            let sides = [0, 1].filter { !self.sides[$0].stopped && !self.sides[$0].waiting.isEmpty }
+                .sorted { self.sides[$0].waiting[0].time < self.sides[$1].waiting[0].time }
+            guard let side = sides.first(where: { handle(self.sides[$0].waiting[0], side: $0) }) else { break }
+            self.sides[side].dequeue()
         }
         for side in 0..<2 where failed || sides[side].stopped { sides[side].clearWaiting() }
         for side in 0..<2 where !failed && sides[side].waitingBytes > bufferLimit {

@@ -93,4 +93,38 @@ struct TLSWireCapture {
         #expect(summary.gaps == 1)
         #expect(exchanges(records).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"])
     }
+
+    /// A live capture (`waitsForKeys`) of a TLS connection that closes before its client's key
+    /// log has its keys: the connection waits, and is decrypted (request before response) as
+    /// soon as the key log has them; one whose keys never come is named once `drain` passes it.
+    @Test(arguments: [true, false])
+    func aClosedConnectionWaitsForItsKeysInALiveCapture(keysCome: Bool) throws {
+        var capture = try TLSWireCapture().wire
+        let sequences = try #require(capture.sequences[1])
+        capture.writer.segment(conn: 1, fromClient: true, sequence: sequences.client, flags: 0x11, payload: [], time: 5500)
+        capture.writer.segment(conn: 1, fromClient: false, sequence: sequences.server, flags: 0x11, payload: [], time: 5600)
+        let path = temporaryCapture()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try capture.writer.write(to: path)
+        let file = try PcapFile(path: path)
+        var importer = CaptureImporter(keyLog: KeyLog(), waitsForKeys: true)
+        while let packet = try file.next() { importer.add(packet, linkType: file.linkType) }
+        // Capture times count from the first packet (time 1000): connection 1 ends at 4600.
+        #expect(exchanges(importer.drain(before: 4000)).map(\.request.url) == [], "nothing of connection 1 yet")
+        if keysCome {
+            importer.keyLog = KeyLog(parsing: RFC8448.keyLog)
+            let imported = exchanges(importer.drain(before: 4000))
+            #expect(imported.map(\.request.url) == ["https://sign.example/webcast/room_id?uniqueId=someone"])
+            #expect(imported.map { $0.response?.body.bytes } == [Array("{\"code\":0}\n".utf8)])
+            #expect(importer.summary.decryptedTLS.count == 1 && importer.summary.undecryptedTLS == [])
+        } else {
+            let drained = importer.drain(before: 10_000)
+            #expect(importer.summary.undecryptedTLS.first?.hasPrefix("connection 1 (TLS from 10.0.0.1:50000): no CLIENT_HANDSHAKE_TRAFFIC_SECRET") == true,
+                    "\(importer.summary.undecryptedTLS)")
+            importer.keyLog = KeyLog(parsing: RFC8448.keyLog)
+            #expect(exchanges(drained + importer.finish()).map(\.request.url) == ["http://sign.example/webcast/room_id?uniqueId=someone"],
+                    "connection 1 was ended without its keys")
+            #expect(importer.summary.decryptedTLS == [])
+        }
+    }
 }

@@ -50,6 +50,40 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: tape))
     }
 
+    /// With `--keylog`, a live capture of TLS decrypts connections whose secrets the client
+    /// writes to the key log while the capture runs: the log does not exist when the capture
+    /// starts, the first client creates it, the second appends to it.
+    @Test func aLiveTLSCaptureReadsTheKeyLogAsItGrows() throws {
+        let directory = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+        try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                                         "-keyout", key, "-out", certificate])
+        let serve = try ServeProcess(["Fixtures/compress-none.tape", "--tls-cert", certificate, "--tls-key", key])
+        defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
+        let port = serve.port("sign_url")
+        let keyLog = directory.appendingPathComponent("keys.log").path
+        let tape = directory.appendingPathComponent("sniffed.tape").path
+        let sniff = try ServeProcess(["-i", "lo", "--port", String(port), "--keylog", keyLog, "-o", tape], command: "sniff")
+        #expect(!FileManager.default.fileExists(atPath: keyLog))
+        for n in 1...2 {
+            let request = "GET /webcast/room_id?uniqueId=n\(n) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n"
+            let answer = try runTool("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_3", "-keylogfile", keyLog, "-quiet"],
+                                     input: Data(request.utf8))
+            #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        }
+        usleep(300_000)
+        kill(sniff.process.processIdentifier, SIGINT)
+        let (status, stderr) = sniff.finish()
+        #expect(status == 0, "\(stderr)")
+        #expect(stderr.contains("2 TLS connections decrypted, 0 TLS problems"), "\(stderr)")
+        let exchanges = try TapeReader(path: tape).compactMap { entry -> HTTPExchange? in
+            if case .http(let e) = try entry.result.get() { e } else { nil }
+        }
+        #expect(exchanges.map(\.request.url) == (1...2).map { "https://127.0.0.1:\(port)/webcast/room_id?uniqueId=n\($0)" })
+        #expect(exchanges.map { $0.response?.status } == [200, 200])
+    }
+
     @Test func aMissingInterfaceIsUnreadable() throws {
         let run = try CLI.run(["sniff", "-i", "no-such-interface0", "-o", "/dev/null"])
         #expect(run.status == 2)
