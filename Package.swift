@@ -122,7 +122,7 @@ let package = Package(
             name: "livetape-bench",
             dependencies: ["WebcastDecoder", "Tape", "JSONKit", "WireKit"]
         ),
-        .target(name: "FuzzTargets", dependencies: ["WebcastDecoder", "Capture", "Tape", "JSONKit", "Transcript", "WireKit"]),
+        .target(name: "FuzzTargets", dependencies: ["WebcastDecoder", "Capture", "TLSDecryption", "Tape", "JSONKit", "Transcript", "WireKit"]),
         .executableTarget(name: "livetape-fuzz", dependencies: ["FuzzTargets", "CLibFuzzer"]),
         .testTarget(name: "WireKitTests", dependencies: ["WireKit"]),
         .testTarget(name: "TapeTests", dependencies: ["Tape"]),
@@ -152,7 +152,7 @@ let package = Package(
             name: "CaptureTests",
             dependencies: ["Capture", "TLSDecryption", "Tape", "WireKit", "MockServers", "TapeClient", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Capture", "Tape"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Capture", "Tape", "TLSDecryption"]),
         .testTarget(name: "LiveTapeTestingTests", dependencies: ["LiveTapeTesting", "TapeClient", "Tape"]),
         .testTarget(
             name: "InspectionTests",

@@ -1,5 +1,6 @@
 import Capture
 import Tape
+import TLSDecryption
 
 /// The opening of a WebSocket connection put before the fuzzed frames. Bits of the options
 /// byte: 0 permessage-deflate, 1 client_no_context_takeover, 2 server_no_context_takeover.
@@ -23,8 +24,9 @@ struct WebSocketHandshake {
 /// A connection opened with a SYN, then chunks of bytes each way, in order.
 public enum ConnectionTarget {
     /// The packets of an input: for a WebSocket, the handshake's options byte first; then chunks,
-    /// each a direction byte (bit 0: from the server), a 16-bit big-endian length and the bytes.
-    public static func packets(_ input: [UInt8], webSocket: Bool) -> ConnectionPackets {
+    /// each a direction byte (bit 0: from the server), a 16-bit big-endian length and the bytes;
+    /// `closed`: then a FIN each way.
+    public static func packets(_ input: [UInt8], webSocket: Bool, closed: Bool = false) -> ConnectionPackets {
         var reader = FuzzInput(input)
         var connection = ConnectionPackets()
         var next: [UInt32] = [0x1000_0000, 0x2000_0000]
@@ -44,11 +46,37 @@ public enum ConnectionTarget {
             let direction = reader.byte()
             send(reader.bytes(reader.uint16()), fromClient: direction & 1 == 0)
         }
+        if closed {
+            connection.add(fromClient: true, sequence: next[0], flags: 0x11, payload: [])
+            connection.add(fromClient: false, sequence: next[1], flags: 0x11, payload: [])
+        }
         return connection
     }
 
     static func run(_ input: [UInt8], webSocket: Bool) {
         Invariant.importable(packets(input, webSocket: webSocket).imported().records)
+    }
+}
+
+/// A TLS connection decrypted with a key log, as `import --keylog` does (the key log known from
+/// the start) and as `sniff --keylog` does when the key log gets the keys only after the
+/// connection closed: both import the same records.
+public enum TLSTarget {
+    /// The key log and the packets of an input: a 16-bit big-endian length and that many bytes of
+    /// key log text, then chunks as for `ConnectionTarget`, then a FIN each way.
+    public static func parts(_ input: [UInt8]) -> (keyLog: KeyLog, packets: ConnectionPackets) {
+        var reader = FuzzInput(input)
+        let keyLog = KeyLog(parsing: String(decoding: reader.bytes(reader.uint16()), as: UTF8.self))
+        return (keyLog, ConnectionTarget.packets(reader.rest(), webSocket: false, closed: true))
+    }
+
+    static func run(_ input: [UInt8]) {
+        let (keyLog, packets) = parts(input)
+        let atOnce = packets.imported(keyLog: keyLog), live = packets.importedLive(keyLog: keyLog)
+        Invariant.importable(atOnce.records)
+        Invariant.importable(live.records)
+        Invariant.check(live.records == atOnce.records, "a live capture imports \(live.records.count) records, an import \(atOnce.records.count)")
+        Invariant.check(live.summary.decryptedTLS == atOnce.summary.decryptedTLS, "decrypted: \(live.summary.decryptedTLS) live, \(atOnce.summary.decryptedTLS) at once")
     }
 }
 

@@ -16,6 +16,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case http
     /// A WebSocket connection's frames after a canned handshake, permessage-deflate as the first byte says.
     case websocket
+    /// A TLS connection's bytes and a key log, through the capture importer at once and live.
+    case tls
     /// TCP segments in any order through reassembly, and as packets through the capture importer.
     case tcp
     /// A pcap or pcapng file read through libpcap and imported.
@@ -33,6 +35,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .transcript: TranscriptTarget.run(input)
         case .http: ConnectionTarget.run(input, webSocket: false)
         case .websocket: ConnectionTarget.run(input, webSocket: true)
+        case .tls: TLSTarget.run(input)
         case .tcp: TCPTarget.run(input)
         case .pcap: PcapTarget.run(input)
         case .har: HARTarget.run(input)

@@ -1,5 +1,6 @@
 import Capture
 import Tape
+import TLSDecryption
 
 /// IPv4 packets of one TCP connection between a client (10.0.0.1:50000) and a server
 /// (10.0.0.2:80), as a raw-IP capture holds them, one millisecond apart.
@@ -26,10 +27,20 @@ public struct ConnectionPackets {
         [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
     }
 
-    /// The records the capture importer makes of the packets.
-    public func imported(bufferLimit: Int = 4 << 20) -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
-        var importer = CaptureImporter(bufferLimit: bufferLimit)
+    /// The records the capture importer makes of the packets, TLS decrypted with `keyLog`.
+    public func imported(bufferLimit: Int = 4 << 20, keyLog: KeyLog? = nil) -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
+        var importer = CaptureImporter(bufferLimit: bufferLimit, keyLog: keyLog)
         for packet in packets { importer.add(packet, linkType: Self.linkType) }
+        let records = importer.finish()
+        return (records, importer.summary)
+    }
+
+    /// The records the capture importer makes of the packets as a live capture does when the
+    /// client's key log gets `keyLog` only after the last packet: TLS waits for its keys.
+    public func importedLive(keyLog: KeyLog) -> (records: [TapeRecord], summary: CaptureImporter.Summary) {
+        var importer = CaptureImporter(keyLog: KeyLog(), waitsForKeys: true)
+        for packet in packets { importer.add(packet, linkType: Self.linkType) }
+        importer.keyLog = keyLog
         let records = importer.finish()
         return (records, importer.summary)
     }
