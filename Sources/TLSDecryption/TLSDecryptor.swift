@@ -23,8 +23,9 @@ public struct TLSDecryptor {
     public private(set) var negotiated: String?
     /// Whether the keys of the connection were found and nothing made it stop.
     public var isDecrypting: Bool { keysFound && !failed }
-    /// Whether records are held until the key log has the connection's keys (`waitsForKeys`).
-    public var awaitsKeys: Bool { !failed && !keysFound && sides.contains { $0.waitingBytes > 0 } }
+    /// Whether the connection waits for the key log to have its keys (`waitsForKeys`): records
+    /// are held for them, or the ServerHello has chosen how the connection is encrypted.
+    public var awaitsKeys: Bool { !failed && !keysFound && (suite != nil || sides.contains { $0.waitingBytes > 0 }) }
 
     private let waitsForKeys: Bool
     private let bufferLimit: Int

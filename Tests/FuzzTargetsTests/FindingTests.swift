@@ -60,4 +60,14 @@ import Testing
             "entries[3]._webSocketMessages[0].time: missing",
         ])
     }
+
+    /// A TLS 1.2 connection that closed after its ServerHello with no record held for keys was
+    /// ended at its FIN by a live capture, before the key log had its keys: undecrypted live,
+    /// decrypted by an import.
+    @Test func aClosedConnectionPastItsServerHelloWaitsForItsKeysLive() throws {
+        let (keyLog, packets) = TLSTarget.parts(try Self.input(.tls, "finding-keys-after-the-handshake-closed"))
+        let live = packets.importedLive(keyLog: keyLog).summary, atOnce = packets.imported(keyLog: keyLog).summary
+        #expect(live.decryptedTLS == ["connection 1 from 10.0.0.1:50000: TLS 1.2, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCA8)"])
+        #expect(live.decryptedTLS == atOnce.decryptedTLS && live.undecryptedTLS == atOnce.undecryptedTLS)
+    }
 }
