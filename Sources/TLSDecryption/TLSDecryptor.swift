@@ -137,7 +137,8 @@ public struct TLSDecryptor {
             return true
         }
         if sides[side].decrypter != nil { return decrypt(record, side: side) }
-        if record.contentType == TLSRecord.ContentType.applicationData { return false }
+        // TLS 1.3 encrypts every record after the ServerHello: without the keys yet, it waits.
+        if suite?.isTLS13 == true || record.contentType == TLSRecord.ContentType.applicationData { return false }
         if record.contentType == TLSRecord.ContentType.handshake {
             for message in sides[side].handshake.feed(record.fragment) { readHello(message, side: side) }
         }
@@ -146,7 +147,7 @@ public struct TLSDecryptor {
 
     private mutating func readHello(_ message: TLSHandshakeReader.Message, side: Int) {
         switch (side, message.type) {
-        case (0, TLSHandshakeReader.MessageType.clientHello):
+        case (0, TLSHandshakeReader.MessageType.clientHello) where clientRandom == nil:  // a second one (after a HelloRetryRequest) has the same random
             guard let hello = ClientHello(message.body) else { return fail("a ClientHello too short to read") }
             clientRandom = hello.random
         case (1, TLSHandshakeReader.MessageType.serverHello) where serverRandom == nil:

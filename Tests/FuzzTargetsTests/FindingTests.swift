@@ -70,4 +70,14 @@ import Testing
         #expect(live.decryptedTLS == ["connection 1 from 10.0.0.1:50000: TLS 1.2, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCA8)"])
         #expect(live.decryptedTLS == atOnce.decryptedTLS && live.undecryptedTLS == atOnce.undecryptedTLS)
     }
+
+    /// A second ClientHello in plaintext after a TLS 1.3 ServerHello: read while waiting for the
+    /// keys, its random replaced the first, whose keys the key log has; an import, which had the
+    /// keys, took it for an encrypted record.
+    @Test func aRecordAfterATLS13ServerHelloWaitsForTheKeysWhateverItsType() throws {
+        let (keyLog, packets) = TLSTarget.parts(try Self.input(.tls, "finding-second-client-hello"))
+        let live = packets.importedLive(keyLog: keyLog), atOnce = packets.imported(keyLog: keyLog)
+        #expect(live.summary.decryptedTLS == ["connection 1 from 10.0.0.1:50000: TLS 1.3, TLS_CHACHA20_POLY1305_SHA256 (0x1303)"])
+        #expect(live.summary.decryptedTLS == atOnce.summary.decryptedTLS && live.records == atOnce.records)
+    }
 }
