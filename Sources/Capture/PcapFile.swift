@@ -39,7 +39,7 @@ public final class PcapFile {
     public init(path: String) throws {
         var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), &errors) else {
-            throw CaptureError(description: "\(path): not a capture libpcap reads: \(String(cString: errors))")
+            throw CaptureError(description: "\(path): not a capture libpcap reads: \(libpcapMessage(errors))")
         }
         self.handle = handle
         linkType = pcap_datalink(handle)
@@ -78,7 +78,7 @@ public final class LiveCapture: @unchecked Sendable {
     public init(interface: String, filter: String, snapshotLength: Int32 = 262_144) throws {
         var errors = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_create(interface, &errors) else {
-            throw CaptureError(description: "\(interface): \(String(cString: errors))")
+            throw CaptureError(description: "\(interface): \(libpcapMessage(errors))")
         }
         pcap_set_snaplen(handle, snapshotLength)
         pcap_set_immediate_mode(handle, 1)
@@ -157,4 +157,9 @@ private func microseconds(_ time: timeval) -> UInt64 {
     let (whole, overflow) = UInt64(max(0, time.tv_sec)).multipliedReportingOverflow(by: 1_000_000)
     let (sum, carry) = whole.addingReportingOverflow(UInt64(max(0, time.tv_usec)))
     return overflow || carry ? TapeFormat.maxExactInteger : min(TapeFormat.maxExactInteger, sum)
+}
+
+/// The NUL-terminated message libpcap wrote into `errors`.
+private func libpcapMessage(_ errors: [CChar]) -> String {
+    String(decoding: errors.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
