@@ -24,18 +24,21 @@ struct WebSocketHandshake {
 /// A connection opened with a SYN, then chunks of bytes each way, in order.
 public enum ConnectionTarget {
     /// The packets of an input: for a WebSocket, the handshake's options byte first; then chunks,
-    /// each a direction byte (bit 0: from the server), a 16-bit big-endian length and the bytes;
+    /// each a direction byte (bit 0: from the server; with `gaps`, bit 7: the bytes were not
+    /// captured, a packet cut by the snapshot length), a 16-bit big-endian length and the bytes;
     /// `closed`: then a FIN each way.
-    public static func packets(_ input: [UInt8], webSocket: Bool, closed: Bool = false) -> ConnectionPackets {
+    public static func packets(_ input: [UInt8], webSocket: Bool, gaps: Bool = false, closed: Bool = false) -> ConnectionPackets {
         var reader = FuzzInput(input)
         var connection = ConnectionPackets()
         var next: [UInt32] = [0x1000_0000, 0x2000_0000]
         connection.add(fromClient: true, sequence: next[0] &- 1, flags: 0x02, payload: [])
         connection.add(fromClient: false, sequence: next[1] &- 1, flags: 0x12, payload: [])
-        func send(_ payload: [UInt8], fromClient: Bool) {
+        func send(_ payload: [UInt8], fromClient: Bool, captured: Bool = true) {
             let side = fromClient ? 0 : 1
-            connection.add(fromClient: fromClient, sequence: next[side], flags: 0x18, payload: payload)
-            next[side] &+= UInt32(payload.count)
+            // What one IPv4 packet can claim to carry.
+            let missing = captured ? 0 : min(payload.count, 0xFFFF - 40)
+            connection.add(fromClient: fromClient, sequence: next[side], flags: 0x18, payload: captured ? payload : [], missing: missing)
+            next[side] &+= UInt32(captured ? payload.count : missing)
         }
         if webSocket {
             let handshake = WebSocketHandshake(options: reader.byte())
@@ -44,7 +47,7 @@ public enum ConnectionTarget {
         }
         while !reader.isAtEnd {
             let direction = reader.byte()
-            send(reader.bytes(reader.uint16()), fromClient: direction & 1 == 0)
+            send(reader.bytes(reader.uint16()), fromClient: direction & 1 == 0, captured: !gaps || direction & 0x80 == 0)
         }
         if closed {
             connection.add(fromClient: true, sequence: next[0], flags: 0x11, payload: [])
@@ -63,11 +66,12 @@ public enum ConnectionTarget {
 /// connection closed: both import the same records.
 public enum TLSTarget {
     /// The key log and the packets of an input: a 16-bit big-endian length and that many bytes of
-    /// key log text, then chunks as for `ConnectionTarget`, then a FIN each way.
+    /// key log text, then chunks as for `ConnectionTarget` (bit 7 of a direction byte: a gap),
+    /// then a FIN each way.
     public static func parts(_ input: [UInt8]) -> (keyLog: KeyLog, packets: ConnectionPackets) {
         var reader = FuzzInput(input)
         let keyLog = KeyLog(parsing: String(decoding: reader.bytes(reader.uint16()), as: UTF8.self))
-        return (keyLog, ConnectionTarget.packets(reader.rest(), webSocket: false, closed: true))
+        return (keyLog, ConnectionTarget.packets(reader.rest(), webSocket: false, gaps: true, closed: true))
     }
 
     static func run(_ input: [UInt8]) {

@@ -68,7 +68,9 @@ public struct TLSDecryptor {
     /// so that direction ends there (what came before is still decrypted).
     public mutating func receiveGap(length: Int, fromClient: Bool, time: UInt64, keys: KeyLog) -> [Output] {
         let side = fromClient ? 0 : 1
-        outputs.append(.lost(fromClient: fromClient, length: length, time: time))
+        // Handed on after the records of that direction still held, which came before it.
+        sides[side].losses.append(.lost(fromClient: fromClient, length: length, time: time))
+        if sides[side].waiting.isEmpty { flushLosses(side) }
         if !failed, sides[side].acceptsInput {
             sides[side].acceptsInput = false
             outputs.append(.problem("a gap of \(length) bytes in the \(sides[side].name)'s TLS stream at byte offset \(sides[side].received): "
@@ -92,6 +94,7 @@ public struct TLSDecryptor {
                 outputs.append(.problem("\(side.waitingBytes) bytes from the \(side.name) not decrypted: \(reason)"))
             }
         }
+        for side in 0..<2 { flushLosses(side) }
         for side in sides where side.failures > Self.failuresNamed {
             outputs.append(.problem("\(side.failures) records from the \(side.name) failed authentication in all"))
         }
@@ -114,13 +117,23 @@ public struct TLSDecryptor {
                 .sorted { self.sides[$0].waiting[0].time < self.sides[$1].waiting[0].time }
             guard let side = sides.first(where: { handle(self.sides[$0].waiting[0], side: $0) }) else { break }
             self.sides[side].dequeue()
+            if self.sides[side].waiting.isEmpty { flushLosses(side) }
         }
-        for side in 0..<2 where failed || sides[side].stopped { sides[side].clearWaiting() }
+        for side in 0..<2 where failed || sides[side].stopped {
+            sides[side].clearWaiting()
+            flushLosses(side)
+        }
         for side in 0..<2 where !failed && sides[side].waitingBytes > bufferLimit {
             fail(suite == nil ? "\(sides[side].waitingBytes) bytes from the \(sides[side].name) and no ServerHello" : missingKeys())
         }
         defer { outputs = [] }
         return outputs
+    }
+
+    /// Hands on the bytes of `side` lost in gaps that came after its held records.
+    private mutating func flushLosses(_ side: Int) {
+        outputs += sides[side].losses
+        sides[side].losses = []
     }
 
     /// Handles one record of `side`; false when it has to wait (for the ServerHello or keys).
@@ -278,6 +291,8 @@ private struct Direction {
     /// Records read but not handled yet, waiting for the ServerHello or keys.
     private(set) var waiting: [TLSRecord] = []
     private(set) var waitingBytes = 0
+    /// Gaps (`.lost`) that came after the records waiting, to be handed on after them.
+    var losses: [TLSDecryptor.Output] = []
     /// Bytes received: the stream offset of the next byte.
     var received = 0
     var acceptsInput = true

@@ -127,4 +127,25 @@ struct TLSWireCapture {
             #expect(importer.summary.decryptedTLS == [])
         }
     }
+
+    /// A gap in a direction whose records wait for their keys is handed on after those records,
+    /// which came before it, once the keys are there.
+    @Test func aGapAfterRecordsWaitingForKeysIsHandedOnAfterThem() {
+        var decryptor = TLSDecryptor(waitsForKeys: true)
+        var outputs: [TLSDecryptor.Output] = []
+        outputs += decryptor.receive(RFC8448.clientHelloRecord, fromClient: true, time: 1, keys: KeyLog())
+        outputs += decryptor.receive(RFC8448.serverHelloRecord + RFC8448.serverHandshakeRecord, fromClient: false, time: 2, keys: KeyLog())
+        outputs += decryptor.receive(RFC8448.clientFinishedRecord + RFC8448.clientApplicationDataRecord, fromClient: true, time: 3, keys: KeyLog())
+        outputs += decryptor.receive(RFC8448.newSessionTicketRecord + RFC8448.serverApplicationDataRecord, fromClient: false, time: 4, keys: KeyLog())
+        outputs += decryptor.receiveGap(length: 10, fromClient: false, time: 5, keys: KeyLog())
+        #expect(decryptor.awaitsKeys)
+        outputs += decryptor.resume(keys: KeyLog(parsing: RFC8448.keyLog))
+        let server = outputs.filter {
+            switch $0 {
+            case .data(let fromClient, _, _), .lost(let fromClient, _, _): !fromClient
+            case .problem: false
+            }
+        }
+        #expect(server == [.data(fromClient: false, bytes: RFC8448.applicationData, time: 4), .lost(fromClient: false, length: 10, time: 5)])
+    }
 }
