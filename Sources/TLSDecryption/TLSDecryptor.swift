@@ -68,9 +68,9 @@ public struct TLSDecryptor {
     /// so that direction ends there (what came before is still decrypted).
     public mutating func receiveGap(length: Int, fromClient: Bool, time: UInt64, keys: KeyLog) -> [Output] {
         let side = fromClient ? 0 : 1
-        // Handed on after the records of that direction still held, which came before it.
-        sides[side].losses.append(.lost(fromClient: fromClient, length: length, time: time))
-        if sides[side].waiting.isEmpty { flushLosses(side) }
+        // Handed on after the records still held, of either direction, that came before it.
+        sides[side].losses.append((length, time))
+        flushLosses()
         if !failed, sides[side].acceptsInput {
             sides[side].acceptsInput = false
             outputs.append(.problem("a gap of \(length) bytes in the \(sides[side].name)'s TLS stream at byte offset \(sides[side].received): "
@@ -94,7 +94,7 @@ public struct TLSDecryptor {
                 outputs.append(.problem("\(side.waitingBytes) bytes from the \(side.name) not decrypted: \(reason)"))
             }
         }
-        for side in 0..<2 { flushLosses(side) }
+        flushLosses(all: true)
         for side in sides where side.failures > Self.failuresNamed {
             outputs.append(.problem("\(side.failures) records from the \(side.name) failed authentication in all"))
         }
@@ -117,12 +117,10 @@ public struct TLSDecryptor {
                 .sorted { self.sides[$0].waiting[0].time < self.sides[$1].waiting[0].time }
             guard let side = sides.first(where: { handle(self.sides[$0].waiting[0], side: $0) }) else { break }
             self.sides[side].dequeue()
-            if self.sides[side].waiting.isEmpty { flushLosses(side) }
+            flushLosses()
         }
-        for side in 0..<2 where failed || sides[side].stopped {
-            sides[side].clearWaiting()
-            flushLosses(side)
-        }
+        for side in 0..<2 where failed || sides[side].stopped { sides[side].clearWaiting() }
+        flushLosses()
         for side in 0..<2 where !failed && sides[side].waitingBytes > bufferLimit {
             fail(suite == nil ? "\(sides[side].waitingBytes) bytes from the \(sides[side].name) and no ServerHello" : missingKeys())
         }
@@ -130,10 +128,18 @@ public struct TLSDecryptor {
         return outputs
     }
 
-    /// Hands on the bytes of `side` lost in gaps that came after its held records.
-    private mutating func flushLosses(_ side: Int) {
-        outputs += sides[side].losses
-        sides[side].losses = []
+    /// Hands on the gaps that came before every record still held (all of them at the end), in
+    /// capture order with what was decrypted.
+    private mutating func flushLosses(all: Bool = false) {
+        let earliestHeld = all ? nil : sides.compactMap { $0.waiting.first?.time }.min()
+        var ready: [(fromClient: Bool, length: Int, time: UInt64)] = []
+        for side in 0..<2 {
+            while let loss = sides[side].losses.first, earliestHeld.map({ loss.time < $0 }) ?? true {
+                ready.append((side == 0, loss.length, loss.time))
+                sides[side].losses.removeFirst()
+            }
+        }
+        outputs += ready.sorted { $0.time < $1.time }.map { .lost(fromClient: $0.fromClient, length: $0.length, time: $0.time) }
     }
 
     /// Handles one record of `side`; false when it has to wait (for the ServerHello or keys).
@@ -291,8 +297,8 @@ private struct Direction {
     /// Records read but not handled yet, waiting for the ServerHello or keys.
     private(set) var waiting: [TLSRecord] = []
     private(set) var waitingBytes = 0
-    /// Gaps (`.lost`) that came after the records waiting, to be handed on after them.
-    var losses: [TLSDecryptor.Output] = []
+    /// Gaps of this direction not handed on yet: records held came before them.
+    var losses: [(length: Int, time: UInt64)] = []
     /// Bytes received: the stream offset of the next byte.
     var received = 0
     var acceptsInput = true

@@ -80,4 +80,14 @@ import Testing
         #expect(live.summary.decryptedTLS == ["connection 1 from 10.0.0.1:50000: TLS 1.3, TLS_CHACHA20_POLY1305_SHA256 (0x1303)"])
         #expect(live.summary.decryptedTLS == atOnce.summary.decryptedTLS && live.records == atOnce.records)
     }
+
+    /// A gap in the server's stream while a live capture held the client's request for its keys
+    /// was handed on first, which changed how the connection parsed: the request, not lost in an
+    /// import, was kept live only.
+    @Test func aGapIsHandedOnAfterTheOtherDirectionsEarlierRecords() throws {
+        let (keyLog, packets) = TLSTarget.parts(try Self.input(.tls, "finding-gap-behind-held-records"))
+        let live = packets.importedLive(keyLog: keyLog), atOnce = packets.imported(keyLog: keyLog)
+        #expect(atOnce.summary.gaps == 1)
+        #expect(live.records == atOnce.records)
+    }
 }
