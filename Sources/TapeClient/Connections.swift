@@ -103,9 +103,12 @@ public struct KeepAliveHTTPConnection {
         requestHeaders.replaceOrAdd(name: "Host", value: hostHeader)
         requestHeaders.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         if !body.isEmpty || method != "GET" { requestHeaders.replaceOrAdd(name: "Content-Length", value: String(body.count)) }
-        try await requests.write(.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target, headers: requestHeaders)))
-        if !body.isEmpty { try await requests.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-        try await requests.write(.end(nil))
+        // Written in one go: a server that answers on the head alone (a refusal) may close the
+        // connection before a separately written end reaches it.
+        var parts: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: target, headers: requestHeaders))]
+        if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+        parts.append(.end(nil))
+        try await requests.write(contentsOf: parts)
         var head: HTTPResponseHead?
         var received: [UInt8] = []
         while let part = try await responses.next() {
