@@ -212,10 +212,7 @@ import WebcastDecoder
         defer { try? FileManager.default.removeItem(at: directory) }
         let capture = directory.appendingPathComponent("tls.pcap").path, output = directory.appendingPathComponent("out.tape").path
         let keyLog = directory.appendingPathComponent("keys.log").path
-        let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
-        try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                                         "-keyout", key, "-out", certificate])
-        let serve = try ServeProcess(["Fixtures/compress-none.tape", "--tls-cert", certificate, "--tls-key", key])
+        let serve = try servedOverTLS("Fixtures/compress-none.tape", certificateIn: directory)
         defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
         let port = serve.port("sign_url")
         var answer = Data()
@@ -315,6 +312,14 @@ func captureLoopback(port: Int, to path: String, _ body: () throws -> Void) thro
     usleep(200_000)
     try body()
     usleep(300_000)
+}
+
+/// `livetape serve TAPE` over TLS, with a self-signed certificate that openssl makes in `directory`.
+func servedOverTLS(_ tape: String, certificateIn directory: URL) throws -> ServeProcess {
+    let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+    try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                                     "-keyout", key, "-out", certificate])
+    return try ServeProcess([tape, "--tls-cert", certificate, "--tls-key", key])
 }
 
 /// Runs `tool` with `input` on its standard input; its standard output (small). Killed after 20 s.

@@ -16,14 +16,8 @@ import Testing
         for n in 1...2 {
             #expect(try httpGet(port: port, "/webcast/room_id?uniqueId=n\(n)&msToken=TOKEN\(n)SECRET").status == "HTTP/1.1 200 OK")
         }
-        usleep(300_000)
-        kill(sniff.process.processIdentifier, SIGINT)
-        let (status, stderr) = sniff.finish()
-        #expect(status == 0, "\(stderr)")
+        let (stderr, exchanges) = try stop(sniff, tape: tape)
         #expect(stderr.contains("2 exchanges"), "\(stderr)")
-        let exchanges = try TapeReader(path: tape).compactMap { entry -> HTTPExchange? in
-            if case .http(let e) = try entry.result.get() { e } else { nil }
-        }
         #expect(exchanges.map { $0.response?.status } == [200, 200])
         #expect(exchanges.first?.request.url.hasSuffix("/webcast/room_id?uniqueId=n1&msToken=<redacted:mstoken:1>") == true)
         #expect(try String(contentsOfFile: tape, encoding: .utf8).contains("SECRET") == false)
@@ -56,10 +50,7 @@ import Testing
     @Test func aLiveTLSCaptureReadsTheKeyLogAsItGrows() throws {
         let directory = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
-        try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                                         "-keyout", key, "-out", certificate])
-        let serve = try ServeProcess(["Fixtures/compress-none.tape", "--tls-cert", certificate, "--tls-key", key])
+        let serve = try servedOverTLS("Fixtures/compress-none.tape", certificateIn: directory)
         defer { kill(serve.process.processIdentifier, SIGTERM); _ = serve.finish() }
         let port = serve.port("sign_url")
         let keyLog = directory.appendingPathComponent("keys.log").path
@@ -72,16 +63,23 @@ import Testing
                                      input: Data(request.utf8))
             #expect(String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
         }
+        let (stderr, exchanges) = try stop(sniff, tape: tape)
+        #expect(stderr.contains("2 TLS connections decrypted, 0 TLS problems"), "\(stderr)")
+        #expect(exchanges.map(\.request.url) == (1...2).map { "https://127.0.0.1:\(port)/webcast/room_id?uniqueId=n\($0)" })
+        #expect(exchanges.map { $0.response?.status } == [200, 200])
+    }
+
+    /// Stops `sniff` as Ctrl-C does, expects exit 0, and returns its standard error and the
+    /// exchanges of the tape it wrote.
+    private func stop(_ sniff: ServeProcess, tape: String) throws -> (stderr: String, exchanges: [HTTPExchange]) {
         usleep(300_000)
         kill(sniff.process.processIdentifier, SIGINT)
         let (status, stderr) = sniff.finish()
         #expect(status == 0, "\(stderr)")
-        #expect(stderr.contains("2 TLS connections decrypted, 0 TLS problems"), "\(stderr)")
         let exchanges = try TapeReader(path: tape).compactMap { entry -> HTTPExchange? in
             if case .http(let e) = try entry.result.get() { e } else { nil }
         }
-        #expect(exchanges.map(\.request.url) == (1...2).map { "https://127.0.0.1:\(port)/webcast/room_id?uniqueId=n\($0)" })
-        #expect(exchanges.map { $0.response?.status } == [200, 200])
+        return (stderr, exchanges)
     }
 
     @Test func aMissingInterfaceIsUnreadable() throws {
