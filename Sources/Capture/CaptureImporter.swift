@@ -97,7 +97,8 @@ public struct CaptureImporter {
     /// `horizon` (then what still waits is reported).
     private mutating func settleConnectionsAwaitingKeys(endedBefore horizon: UInt64?) {
         guard waitsForKeys, let keyLog else { return }
-        for key in connections.keys.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) where connections[key]!.awaitsKeys {
+        let awaiting = connections.keys.filter { connections[$0]!.awaitsKeys }
+        for key in awaiting.sorted(by: { connections[$0]!.conn < connections[$1]!.conn }) {
             connections[key]!.resume(keyLog: keyLog, into: &records, summary: &summary)
             let connection = connections[key]!
             if connection.isOver && (!connection.awaitsKeys || horizon.map { connection.lastTime < $0 } == true) {

@@ -131,6 +131,7 @@ public struct TLSDecryptor {
     /// Hands on the gaps that came before every record still held (all of them at the end), in
     /// capture order with what was decrypted.
     private mutating func flushLosses(all: Bool = false) {
+        guard !sides[0].losses.isEmpty || !sides[1].losses.isEmpty else { return }
         let earliestHeld = all ? nil : sides.compactMap { $0.waiting.first?.time }.min()
         var ready: [(fromClient: Bool, length: Int, time: UInt64)] = []
         for side in 0..<2 {
