@@ -37,13 +37,18 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibdeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
         .systemLibrary(name: "CLibFuzzer"),
         .target(
             name: "WebcastProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]
         ),
-        .target(name: "WireKit", dependencies: ["CZlib"]),
+        .target(name: "WireKit", dependencies: ["CZlib", "CLibdeflate"]),
         .target(name: "JSONKit"),
         .target(name: "Tape", dependencies: ["JSONKit"]),
         .target(name: "Transcript", dependencies: ["JSONKit"]),

@@ -1,5 +1,8 @@
-// Capped decompression and deterministic compression over the system zlib.
+// Capped decompression and deterministic compression over the system zlib, with libdeflate for
+// whole gzip payloads.
 
+import CLibdeflate
+import Glibc
 import CZlib
 
 /// The three deflate container formats.
@@ -103,6 +106,7 @@ public enum Inflate {
         _ input: UnsafeBufferPointer<UInt8>, format: CompressionFormat, limit: Int
     ) throws(InflateError) -> [UInt8] {
         precondition(limit >= 0, "negative limit")
+        if format == .gzip, let whole = WholeGzip.inflate(input, limit: limit) { return whole }
         var job = OneShotInflate(input: input, format: format, limit: limit)
         defer { job.finish() }
         return try job.run()
@@ -116,6 +120,41 @@ public enum Inflate {
         // deflate cannot expand more than ~1032:1.
         guard isize > 0, isize <= n * 1032 + 1024 else { return nil }
         return isize
+    }
+}
+
+/// The fast path for the common gzip payload: one member whose trailer's size (ISIZE) is right
+/// and within the limit, inflated by libdeflate straight into a buffer of that size. Anything
+/// else (a wrong or implausible size, several members, trailing bytes, corrupt data) returns nil
+/// and takes zlib's path, which says what is wrong and where.
+private enum WholeGzip {
+    static func inflate(_ input: UnsafeBufferPointer<UInt8>, limit: Int) -> [UInt8]? {
+        guard let size = Inflate.gzipSizeHint(input), size <= limit, let decompressor = threadDecompressor()
+        else { return nil }
+        var ok = false
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var consumed = 0, produced = 0
+            let result = libdeflate_gzip_decompress_ex(decompressor, input.baseAddress, input.count,
+                                                       buffer.baseAddress, size, &consumed, &produced)
+            ok = result == LIBDEFLATE_SUCCESS && consumed == input.count && produced == size
+            count = ok ? produced : 0
+        }
+        return ok ? out : nil
+    }
+
+    /// Each thread's decompressor, made on first use and freed when the thread exits.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let rc = pthread_key_create(&key) { libdeflate_free_decompressor(OpaquePointer($0)) }
+        precondition(rc == 0, "pthread_key_create failed: \(rc)")
+        return key
+    }()
+
+    private static func threadDecompressor() -> OpaquePointer? {
+        if let existing = pthread_getspecific(key) { return OpaquePointer(existing) }
+        guard let made = libdeflate_alloc_decompressor() else { return nil }
+        pthread_setspecific(key, UnsafeRawPointer(made))
+        return made
     }
 }
 

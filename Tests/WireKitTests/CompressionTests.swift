@@ -128,6 +128,20 @@ struct CompressionTests {
         #expect(e?.reason == .corrupt("incorrect length check"))
     }
 
+    /// A whole payload is inflated by libdeflate into a buffer of the trailer's size; a trailer that
+    /// says less or more than the data holds (within the limit) is zlib's to name.
+    @Test func aSizeTrailerOffByOneEitherWayIsNamed() {
+        let gz = Deflate.gzip(sampleBytes(3000))
+        for delta in [-1, 1] {
+            var wrong = gz
+            let size = UInt32(3000 + delta)
+            wrong.replaceSubrange((gz.count - 4)..., with: [UInt8(size & 0xFF), UInt8(size >> 8), 0, 0])
+            let e = inflateError { () throws(InflateError) in try Inflate.gunzip(wrong) }
+            #expect(e?.reason == .corrupt("incorrect length check"))
+            #expect(e?.outputCount == 3000)
+        }
+    }
+
     @Test func zlibAndRawRoundTrip() throws {
         let data = sampleBytes(20_000)
         for format in [CompressionFormat.zlib, .raw, .gzip] {
