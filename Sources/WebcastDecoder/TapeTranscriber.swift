@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tape
 import JSONKit
 import Transcript
@@ -60,9 +61,9 @@ public struct TapeTranscriber: Sendable {
     }
 
     /// Transcribes `entries` in order, decoding batches of them on `workers` threads while the
-    /// next batch is read, so that reading, decoding and `emit` overlap; `emit` gets each entry's
+    /// next batches are read, so that reading, decoding and `emit` overlap; `emit` gets each entry's
     /// records by view, in the order of `entries`, on the calling thread. Memory stays bounded
-    /// by two batches. Errors are counted in `errorCount` as one entry at a time would.
+    /// by a few batches. Errors are counted in `errorCount` as one entry at a time would.
     public mutating func transcribe<Entries: Sequence<TapeEntry>>(
         _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         batchSize: Int = 256, emit: ([[JSONValue]]) -> Void
@@ -84,25 +85,34 @@ public struct TapeTranscriber: Sendable {
         }
         // A serial queue per worker runs on a thread of its own, even when the caller holds one
         // of the global queue's threads (as many as cores), as a command run from async code does.
+        // Each worker takes its next batch as soon as it has no more of the current one to take,
+        // so it waits neither for the other workers nor for the emitting of earlier batches.
         let queues = (0..<workers).map { DispatchQueue(label: "livetape.transcribe.\($0)") }
         var iterator = entries.makeIterator()
-        let group = DispatchGroup()
-        var inFlight: TranscribedBatch<Output>?
-        while true {
-            var batch: [TapeEntry] = []
-            batch.reserveCapacity(batchSize)
-            while batch.count < batchSize, let entry = iterator.next() { batch.append(entry) }
-            group.wait()
-            let done = inFlight
-            inFlight = batch.isEmpty ? nil
-                : TranscribedBatch(batch, transcriber: self, queues: queues, group: group, transform: transform)
-            if let done {
-                errorCount += done.errorCount
-                done.results.forEach(emit)
+        var inFlight: [TranscribedBatch<Output>] = []
+        var ended = false
+        while !ended || !inFlight.isEmpty {
+            if !ended {
+                var batch: [TapeEntry] = []
+                batch.reserveCapacity(batchSize)
+                while batch.count < batchSize, let entry = iterator.next() { batch.append(entry) }
+                ended = batch.count < batchSize
+                if !batch.isEmpty {
+                    inFlight.append(TranscribedBatch(batch, transcriber: self, queues: queues, transform: transform))
+                }
             }
-            if inFlight == nil { break }
+            while let oldest = inFlight.first, ended || inFlight.count > Self.batchesAhead || oldest.isDone {
+                oldest.wait()
+                errorCount += oldest.errorCount
+                oldest.results.forEach(emit)
+                inFlight.removeFirst()
+            }
         }
     }
+
+    /// Batches read ahead of the one being emitted: enough that no worker runs out of work while
+    /// the reading thread reads or emits.
+    private static let batchesAhead = 3
 
     /// What one tape record holds once decoded, ready to render in any view.
     private enum Decoded {
@@ -177,26 +187,34 @@ public struct TapeTranscriber: Sendable {
     }
 }
 
-/// One batch of tape entries being transcribed on worker threads, each worker taking a
-/// contiguous part and writing only its own slots; read once the dispatch group is done.
+/// One batch of tape entries being transcribed on worker threads: each worker takes chunks of
+/// the batch in turn until none are left and writes only the slots of its chunks; read once done.
 private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
+    private let entries: [TapeEntry]
     private let slots: UnsafeMutableBufferPointer<Output>
     private let errorCounts: UnsafeMutableBufferPointer<Int>
+    private let group = DispatchGroup()
+    /// The first entry of the next chunk to take.
+    private let next = Atomic<Int>(0)
+    /// Entries per chunk: small enough that workers finish a batch together.
+    private static var chunk: Int { 8 }
 
-    init(_ entries: [TapeEntry], transcriber: TapeTranscriber, queues: [DispatchQueue], group: DispatchGroup,
+    init(_ entries: [TapeEntry], transcriber: TapeTranscriber, queues: [DispatchQueue],
          transform: @escaping @Sendable ([[JSONValue]]) -> Output) {
+        self.entries = entries
         slots = .allocate(capacity: entries.count)
         errorCounts = .allocate(capacity: queues.count)
         errorCounts.initialize(repeating: 0)
-        let share = (entries.count + queues.count - 1) / queues.count
         for (worker, queue) in queues.enumerated() {
-            let part = min(worker * share, entries.count)..<min((worker + 1) * share, entries.count)
-            guard !part.isEmpty else { continue }
             queue.async(group: group) { [self] in
                 var transcriber = transcriber
                 let before = transcriber.errorCount
-                for index in part {
-                    (slots.baseAddress! + index).initialize(to: transform(transcriber.recordsByView(for: entries[index])))
+                while true {
+                    let start = next.wrappingAdd(Self.chunk, ordering: .relaxed).oldValue
+                    guard start < entries.count else { break }
+                    for index in start..<min(start + Self.chunk, entries.count) {
+                        (slots.baseAddress! + index).initialize(to: transform(transcriber.recordsByView(for: entries[index])))
+                    }
                 }
                 errorCounts[worker] = transcriber.errorCount - before
             }
@@ -209,6 +227,8 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
         errorCounts.deallocate()
     }
 
+    var isDone: Bool { group.wait(timeout: .now()) == .success }
+    func wait() { group.wait() }
     var results: UnsafeMutableBufferPointer<Output> { slots }
     var errorCount: Int { errorCounts.reduce(0, +) }
 }
