@@ -84,7 +84,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 }
 
 /// Builds a JSON object key by key, keeping insertion order.
-public struct JSONObjectBuilder: Sendable {
+public struct JSONObjectBuilder: JSONObjectSink, Sendable {
     public private(set) var pairs: [(String, JSONValue)] = []
 
     public init() {}
@@ -96,11 +96,6 @@ public struct JSONObjectBuilder: Sendable {
 
     public mutating func set(_ key: String, _ value: JSONValue) {
         pairs.append((key, value))
-    }
-
-    /// Adds the pair only when `value` is present.
-    public mutating func set(_ key: String, _ value: JSONValue?) {
-        if let value { pairs.append((key, value)) }
     }
 
     public var value: JSONValue { .object(pairs) }

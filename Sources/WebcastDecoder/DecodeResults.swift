@@ -70,8 +70,8 @@ public struct DecodedMessage: Sendable {
     /// The envelope's fields (method, msg_id, msg_type, ...) without the payload.
     public var envelope: JSONValue
     public var msgID: String?
-    /// The message's own bytes.
-    public var payload: [UInt8]
+    /// The message's own bytes: a slice of the fetch result it came in, which is not copied.
+    public var payload: ArraySlice<UInt8>
     /// The decoded fields; for an unknown method, the schema-less decode. Usually `.encoded`
     /// (canonical JSON written while decoding): read it through subscripts or `resolved`.
     public var fields: JSONValue

@@ -67,7 +67,7 @@ public enum EventsTranscript {
     }
 
     private static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, _ message: DecodedMessage) throws -> M {
-        try M(serializedBytes: message.payload, partial: true)
+        try M(serializedBytes: Array(message.payload), partial: true)
     }
 
     private static func event(for message: DecodedMessage, context: RecordContext) throws -> JSONValue? {

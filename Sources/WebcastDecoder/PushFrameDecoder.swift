@@ -156,16 +156,16 @@ public struct PushFrameDecoder: Sendable {
     private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int) -> DecodedMessage {
         let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload, encoded: true)
         let (method, msgID) = Self.methodAndID(bytes, envelope: range)
-        let payload = envelope.captured.last.map { Array(bytes[$0.range]) } ?? []
+        let payload = envelope.captured.last?.range ?? range.lowerBound..<range.lowerBound
         if let error = envelope.error {
             return DecodedMessage(
                 index: index, method: method, envelope: envelope.fields, msgID: msgID,
-                payload: payload, fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
+                payload: bytes[payload], fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
                 issues: envelope.issues,
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
                                    index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
         }
-        return decodeMessage(method: method, payload: payload, index: index, envelope: envelope, msgID: msgID)
+        return decodeMessage(method: method, in: bytes, payload: payload, index: index, envelope: envelope, msgID: msgID)
     }
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
@@ -228,25 +228,26 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
     public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
-        decodeMessage(method: method, payload: payload, index: index, envelope: nil, msgID: nil)
+        decodeMessage(method: method, in: payload, payload: payload.indices, index: index, envelope: nil, msgID: nil)
     }
 
-    /// The message with what its `envelope`, when it came in one, says beside it: built once, as
-    /// each copy of it retains every one of its fields.
-    private func decodeMessage(method: String, payload: [UInt8], index: Int, envelope: FieldDecoding?,
+    /// The message in `bytes[payload]` with what its `envelope`, when it came in one, says beside it:
+    /// decoded in place (offsets relative to the payload) and built once, as each copy of it retains
+    /// every one of its fields.
+    private func decodeMessage(method: String, in bytes: [UInt8], payload: Range<Int>, index: Int, envelope: FieldDecoding?,
                                msgID: String?) -> DecodedMessage {
         let fields: JSONValue, unknown: [UnknownField], issues: [FieldIssue], error: WireError?
         let messageSchema = schema.message(forMethod: method)
         if let messageSchema {
-            let walk = self.fields.decode(payload, as: messageSchema, encoded: true)
+            let walk = self.fields.decode(bytes, range: payload, as: messageSchema, encoded: true)
             (fields, unknown, issues, error) = (walk.fields, walk.unknown, walk.issues, walk.error)
         } else {
-            (fields, error) = self.fields.decodeRaw(payload)
+            (fields, error) = self.fields.decodeRaw(bytes, range: payload)
             (unknown, issues) = ([], [])
         }
         return DecodedMessage(
             index: index, method: method, envelope: envelope?.fields ?? .object([]), msgID: msgID,
-            payload: payload, fields: fields, isUnknownMethod: messageSchema == nil,
+            payload: bytes[payload], fields: fields, isUnknownMethod: messageSchema == nil,
             unknown: (envelope?.unknown ?? []) + unknown, issues: (envelope?.issues ?? []) + issues,
             error: error.map {
                 DecodeError(stage: .message, message: $0.description, method: method, index: index,

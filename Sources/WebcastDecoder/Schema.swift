@@ -37,18 +37,18 @@ final class FieldEntry: Sendable {
     }
 }
 
-/// One declared message: its fields by number.
-public struct MessageSchema: Sendable {
+/// One declared message: its fields by number. Shared, so that passing it around copies nothing.
+public final class MessageSchema: Sendable {
     /// The fully qualified name, e.g. `webcast.WebcastChatMessage`.
-    public var fullName: String
+    public let fullName: String
     /// The short name, e.g. `WebcastChatMessage`: what a push frame's `method` carries.
-    public var name: String
+    public let name: String
     /// Its position in `Schema.messages`.
     let index: Int
-    public private(set) var fields: [Int: FieldSchema]
+    public let fields: [Int: FieldSchema]
     /// Fields numbered below `denseLimit`, indexed by number, for the hot path.
-    private var dense: [FieldEntry?]
-    private var sparse: [Int: FieldEntry]
+    private let dense: [FieldEntry?]
+    private let sparse: [Int: FieldEntry]
     private static let denseLimit = 64
 
     init(fullName: String, name: String, index: Int, fields: [Int: FieldSchema]) {

@@ -39,25 +39,38 @@ public struct TapeTranscriber: Sendable {
 
     /// The records of one tape entry in each view, in the order of `views`.
     public mutating func recordsByView(for entry: TapeEntry) -> [[JSONValue]] {
-        switch entry.result {
-        case .success(let record):
-            return recordsByView(for: record, line: entry.line)
-        case .failure(let error):
-            errorCount += 1
-            let context = RecordContext(line: entry.line, timeMicros: 0, conn: nil)
-            let failure = DecodeError(stage: .tape, message: error.description)
-            let recovered = error.recoveredRecord.map { recordsByView(for: $0, line: entry.line) }
-            return views.indices.map { index in
-                [failure.record(views[index], context: context)] + (recovered?[index] ?? [])
-            }
-        }
+        var sinks = [JSONRecords](repeating: JSONRecords(), count: views.count)
+        write(entry, into: &sinks)
+        return sinks.map(\.records)
     }
 
     /// The records of one tape record found at `line` in each view, in the order of `views`.
     public mutating func recordsByView(for record: TapeRecord, line: Int) -> [[JSONValue]] {
+        var sinks = [JSONRecords](repeating: JSONRecords(), count: views.count)
+        write(record, line: line, into: &sinks)
+        return sinks.map(\.records)
+    }
+
+    /// Adds the records of one tape entry in each view to that view's sink (`sinks[i]` for `views[i]`).
+    public mutating func write<Sink: JSONRecordSink>(_ entry: TapeEntry, into sinks: inout [Sink]) {
+        switch entry.result {
+        case .success(let record):
+            write(record, line: entry.line, into: &sinks)
+        case .failure(let error):
+            errorCount += 1
+            let context = RecordContext(line: entry.line, timeMicros: 0, conn: nil)
+            let failure = DecodeError(stage: .tape, message: error.description)
+            for index in views.indices { sinks[index].add(failure.record(views[index], context: context)) }
+            if let recovered = error.recoveredRecord { write(recovered, line: entry.line, into: &sinks) }
+        }
+    }
+
+    /// Adds the records of one tape record found at `line` in each view to that view's sink.
+    public mutating func write<Sink: JSONRecordSink>(_ record: TapeRecord, line: Int, into sinks: inout [Sink]) {
+        precondition(sinks.count == views.count, "one sink per view")
         let context = RecordContext(line: line, timeMicros: record.timeMicros, conn: record.conn)
         let decoded = decode(record)
-        return views.map { render(decoded, view: $0, context: context) }
+        for index in views.indices { render(decoded, view: views[index], context: context, into: &sinks[index]) }
     }
 
     /// Transcribes `entries` in order, decoding batches of them on `workers` threads while the
@@ -68,19 +81,32 @@ public struct TapeTranscriber: Sendable {
         _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         batchSize: Int = 256, emit: ([[JSONValue]]) -> Void
     ) {
-        transcribe(entries, workers: workers, batchSize: batchSize, transform: { $0 }, emit: emit)
+        transcribe(entries, workers: workers, batchSize: batchSize, work: { $0.recordsByView(for: $1) }, emit: emit)
     }
 
-    /// Transcribes `entries` as `transcribe(_:workers:batchSize:emit:)` does, but passes each
-    /// entry's records by view through `transform` on the thread that decoded them, so that
-    /// what becomes of them (serializing, say) runs in parallel too, and the records are freed
-    /// by the thread that made them; `emit` gets what `transform` returns, in order.
-    public mutating func transcribe<Entries: Sequence<TapeEntry>, Output: Sendable>(
+    /// Transcribes `entries` as `transcribe(_:workers:batchSize:emit:)` does, but into sinks: each
+    /// entry's records go, on the thread that decoded them, into fresh sinks from `sinks` (one per
+    /// view), so that writing them (as JSON Lines, say) runs in parallel too and the records are
+    /// freed by the thread that made them; `emit` gets each entry's sinks, in order.
+    public mutating func transcribe<Entries: Sequence<TapeEntry>, Sink: JSONRecordSink & Sendable>(
         _ entries: Entries, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-        batchSize: Int = 256, transform: @escaping @Sendable ([[JSONValue]]) -> Output, emit: (Output) -> Void
+        batchSize: Int = 256, sinks: @escaping @Sendable () -> [Sink], emit: ([Sink]) -> Void
+    ) {
+        transcribe(entries, workers: workers, batchSize: batchSize, work: { transcriber, entry in
+            var made = sinks()
+            transcriber.write(entry, into: &made)
+            return made
+        }, emit: emit)
+    }
+
+    /// Runs `work` on each entry, on `workers` threads (see `transcribe(_:workers:batchSize:emit:)`),
+    /// and hands what it returns to `emit` in order.
+    private mutating func transcribe<Entries: Sequence<TapeEntry>, Output: Sendable>(
+        _ entries: Entries, workers: Int, batchSize: Int,
+        work: @escaping @Sendable (inout TapeTranscriber, TapeEntry) -> Output, emit: (Output) -> Void
     ) {
         guard workers > 1 else {
-            for entry in entries { emit(transform(recordsByView(for: entry))) }
+            for entry in entries { emit(work(&self, entry)) }
             return
         }
         // A serial queue per worker runs on a thread of its own, even when the caller holds one
@@ -98,7 +124,7 @@ public struct TapeTranscriber: Sendable {
                 while batch.count < batchSize, let entry = iterator.next() { batch.append(entry) }
                 ended = batch.count < batchSize
                 if !batch.isEmpty {
-                    inFlight.append(TranscribedBatch(batch, transcriber: self, queues: queues, transform: transform))
+                    inFlight.append(TranscribedBatch(batch, transcriber: self, queues: queues, work: work))
                 }
             }
             while let oldest = inFlight.first, ended || inFlight.count > Self.batchesAhead || oldest.isDone {
@@ -144,37 +170,37 @@ public struct TapeTranscriber: Sendable {
         }
     }
 
-    private func render(_ decoded: Decoded, view: TranscriptView, context: RecordContext) -> [JSONValue] {
+    private func render<Sink: JSONRecordSink>(_ decoded: Decoded, view: TranscriptView, context: RecordContext,
+                                              into sink: inout Sink) {
         switch (decoded, view) {
-        case (.http(let exchange, let result), .wire):
-            return [WireTranscript.http(exchange, context: context)]
-                + (result.map { WireTranscript.fetchResult($0, context: context) } ?? [])
-        case (.http(_, let result), .events):
-            guard let result else { return [] }
-            return result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
-                + result.errors.map { $0.record(.events, context: context) }
-        case (.open(let open), .wire):
-            return [WireTranscript.open(open, context: context)]
-        case (.open(let open), .events):
-            return [EventsTranscript.open(open, context: context)]
-        case (.close(let close), .wire):
-            return [WireTranscript.close(close, context: context)]
-        case (.close(let close), .events):
-            return [EventsTranscript.close(close, context: context)]
-        case (.gap(let gap), .wire):
-            return [WireTranscript.gap(gap, context: context)]
-        case (.nonBinary(let message), .wire):
-            return [WireTranscript.textMessage(message, context: context)]
-        case (.gap, .events), (.nonBinary, .events):
-            return []
         case (.frame(let message, let frame), .wire):
-            return WireTranscript.frame(frame, message: message, context: context)
+            WireTranscript.frame(frame, message: message, context: context, into: &sink)
+        case (.http(let exchange, let result), .wire):
+            sink.add(WireTranscript.http(exchange, context: context))
+            if let result { WireTranscript.fetchResult(result, context: context, into: &sink) }
+        case (.http(_, let result), .events):
+            guard let result else { return }
+            for message in result.messages { EventsTranscript.events(for: message, context: context).forEach { sink.add($0) } }
+            result.errors.forEach { sink.add($0.record(.events, context: context)) }
+        case (.open(let open), .wire):
+            sink.add(WireTranscript.open(open, context: context))
+        case (.open(let open), .events):
+            sink.add(EventsTranscript.open(open, context: context))
+        case (.close(let close), .wire):
+            sink.add(WireTranscript.close(close, context: context))
+        case (.close(let close), .events):
+            sink.add(EventsTranscript.close(close, context: context))
+        case (.gap(let gap), .wire):
+            sink.add(WireTranscript.gap(gap, context: context))
+        case (.nonBinary(let message), .wire):
+            sink.add(WireTranscript.textMessage(message, context: context))
+        case (.gap, .events), (.nonBinary, .events):
+            break
         case (.frame(let message, let frame), .events):
-            var out: [JSONValue] = []
             if message.direction == .recv, case .fetchResult(let result) = frame.body {
-                out = result.messages.flatMap { EventsTranscript.events(for: $0, context: context) }
+                for message in result.messages { EventsTranscript.events(for: message, context: context).forEach { sink.add($0) } }
             }
-            return out + frame.errors.map { $0.record(.events, context: context) }
+            frame.errors.forEach { sink.add($0.record(.events, context: context)) }
         }
     }
 
@@ -200,7 +226,7 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
     private static var chunk: Int { 8 }
 
     init(_ entries: [TapeEntry], transcriber: TapeTranscriber, queues: [DispatchQueue],
-         transform: @escaping @Sendable ([[JSONValue]]) -> Output) {
+         work: @escaping @Sendable (inout TapeTranscriber, TapeEntry) -> Output) {
         self.entries = entries
         slots = .allocate(capacity: entries.count)
         errorCounts = .allocate(capacity: queues.count)
@@ -213,7 +239,7 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
                     let start = next.wrappingAdd(Self.chunk, ordering: .relaxed).oldValue
                     guard start < entries.count else { break }
                     for index in start..<min(start + Self.chunk, entries.count) {
-                        (slots.baseAddress! + index).initialize(to: transform(transcriber.recordsByView(for: entries[index])))
+                        (slots.baseAddress! + index).initialize(to: work(&transcriber, entries[index]))
                     }
                 }
                 errorCounts[worker] = transcriber.errorCount - before

@@ -17,16 +17,21 @@ public struct RecordContext: Sendable {
     }
 
     /// Room for the keys of a record, the most any has, so that building one allocates once.
-    private static let recordKeys = 16
+    static let recordKeys = 16
 
     /// The leading keys of every transcript record: `type` (or `event`) first, then its place in the tape.
     func start(_ typeKey: String, _ type: String) -> JSONObjectBuilder {
         var object = JSONObjectBuilder(capacity: Self.recordKeys)
+        start(typeKey, type, in: &object)
+        return object
+    }
+
+    /// Sets the leading keys of a record in `object`, as `start(_:_:)` does.
+    func start<Object: JSONObjectSink>(_ typeKey: String, _ type: String, in object: inout Object) {
         object.set(typeKey, .string(type))
         object.set("line", .int(Int64(line)))
         object.set("t_us", .int(Int64(timeMicros)))
         object.set("conn", conn.map { .int(Int64($0)) })
-        return object
     }
 }
 
@@ -86,71 +91,81 @@ public enum WireTranscript {
 
     /// The records of one binary push frame: the frame, then its fetch result and messages, then errors and notices.
     public static func frame(_ frame: DecodedFrame, message: WebSocketMessage, context: RecordContext) -> [JSONValue] {
-        var object = context.start("type", "frame")
-        object.set("dir", .string(message.direction.rawValue))
-        object.set("size", .int(Int64(message.payload.count)))
-        if message.compressed { object.set("ws_compressed", .bool(true)) }
-        object.set("fields", frame.fields)
-        object.set("payload_size", .int(Int64(frame.payloadSize)))
-        var compression = JSONObjectBuilder()
-        compression.set("header", frame.compression.header.map(JSONValue.string))
-        compression.set("gzip_magic", .bool(frame.compression.gzipMagic))
-        compression.set("inflated_size", frame.compression.inflatedSize.map { .int(Int64($0)) })
-        object.set("compression", compression.value)
-        var unknown = frame.unknown
-        var records: [JSONValue] = []
-        switch frame.body {
-        case .fetchResult(let result):
+        var records = JSONRecords()
+        self.frame(frame, message: message, context: context, into: &records)
+        return records.records
+    }
+
+    /// Adds the records of one binary push frame to `sink`, as `frame(_:message:context:)` returns them.
+    public static func frame<Sink: JSONRecordSink>(_ frame: DecodedFrame, message: WebSocketMessage, context: RecordContext,
+                                                   into sink: inout Sink) {
+        sink.addObject(capacity: RecordContext.recordKeys) { object in
+            context.start("type", "frame", in: &object)
+            object.set("dir", .string(message.direction.rawValue))
+            object.set("size", .int(Int64(message.payload.count)))
+            if message.compressed { object.set("ws_compressed", .bool(true)) }
+            object.set("fields", frame.fields)
+            object.set("payload_size", .int(Int64(frame.payloadSize)))
+            var compression = JSONObjectBuilder()
+            compression.set("header", frame.compression.header.map(JSONValue.string))
+            compression.set("gzip_magic", .bool(frame.compression.gzipMagic))
+            compression.set("inflated_size", frame.compression.inflatedSize.map { .int(Int64($0)) })
+            object.set("compression", compression.value)
+            var unknown = frame.unknown
+            switch frame.body {
+            case .fetchResult, .empty:
+                break
+            case .message(let name, let walk):
+                object.set("payload_schema", .string(name))
+                object.set("payload", walk.fields)
+                unknown += walk.unknown
+            case .text(let text):
+                object.set("payload", ["text": .string(text)])
+            case .raw(let value):
+                object.set("payload_raw", value)
+            }
             setUnknown(unknown, on: &object)
-            records.append(object.value)
-            records += fetchResult(result, context: context, includeProblems: false)
-        case .message(let name, let walk):
-            object.set("payload_schema", .string(name))
-            object.set("payload", walk.fields)
-            unknown += walk.unknown
-            setUnknown(unknown, on: &object)
-            records.append(object.value)
-        case .text(let text):
-            object.set("payload", ["text": .string(text)])
-            setUnknown(unknown, on: &object)
-            records.append(object.value)
-        case .raw(let value):
-            object.set("payload_raw", value)
-            setUnknown(unknown, on: &object)
-            records.append(object.value)
-        case .empty:
-            setUnknown(unknown, on: &object)
-            records.append(object.value)
         }
-        records += problems(errors: frame.errors, notices: frame.notices, context: context)
-        return records
+        if case .fetchResult(let result) = frame.body {
+            fetchResult(result, context: context, includeProblems: false, into: &sink)
+        }
+        problems(errors: frame.errors, notices: frame.notices, context: context).forEach { sink.add($0) }
     }
 
     /// The records of a fetch result: one `fetch_result`, one `message` per inner message and,
     /// when `includeProblems`, its decode errors and notices.
     public static func fetchResult(_ result: DecodedFetchResult, context: RecordContext, includeProblems: Bool = true) -> [JSONValue] {
-        var head = context.start("type", "fetch_result")
-        head.set("fields", result.fields)
-        head.set("message_count", .int(Int64(result.messages.count)))
-        setUnknown(result.unknown, on: &head)
-        var records = [head.value]
+        var records = JSONRecords()
+        fetchResult(result, context: context, includeProblems: includeProblems, into: &records)
+        return records.records
+    }
+
+    /// Adds the records of a fetch result to `sink`, as `fetchResult(_:context:includeProblems:)` returns them.
+    public static func fetchResult<Sink: JSONRecordSink>(_ result: DecodedFetchResult, context: RecordContext,
+                                                         includeProblems: Bool = true, into sink: inout Sink) {
+        sink.addObject(capacity: RecordContext.recordKeys) { head in
+            context.start("type", "fetch_result", in: &head)
+            head.set("fields", result.fields)
+            head.set("message_count", .int(Int64(result.messages.count)))
+            setUnknown(result.unknown, on: &head)
+        }
         for message in result.messages {
-            var object = context.start("type", "message")
-            object.set("index", .int(Int64(message.index)))
-            object.set("method", .string(message.method))
-            object.set("msg_id", message.msgID.map(JSONValue.string))
-            object.set("envelope", message.envelope)
-            if message.isUnknownMethod { object.set("schema", .string("none")) }
-            object.set("fields", message.fields)
-            setUnknown(message.unknown, on: &object)
-            if !message.issues.isEmpty { object.set("issues", .array(message.issues.map(\.json))) }
-            if message.error != nil { object.set("decode_error", .bool(true)) }
-            records.append(object.value)
+            sink.addObject(capacity: RecordContext.recordKeys) { object in
+                context.start("type", "message", in: &object)
+                object.set("index", .int(Int64(message.index)))
+                object.set("method", .string(message.method))
+                object.set("msg_id", message.msgID.map(JSONValue.string))
+                object.set("envelope", message.envelope)
+                if message.isUnknownMethod { object.set("schema", .string("none")) }
+                object.set("fields", message.fields)
+                setUnknown(message.unknown, on: &object)
+                if !message.issues.isEmpty { object.set("issues", .array(message.issues.map(\.json))) }
+                if message.error != nil { object.set("decode_error", .bool(true)) }
+            }
         }
         if includeProblems {
-            records += problems(errors: result.errors, notices: result.notices, context: context)
+            problems(errors: result.errors, notices: result.notices, context: context).forEach { sink.add($0) }
         }
-        return records
     }
 
     /// `decode_error` and `notice` records.
@@ -164,7 +179,7 @@ public enum WireTranscript {
     }
 
 
-    private static func setUnknown(_ unknown: [UnknownField], on object: inout JSONObjectBuilder) {
+    private static func setUnknown<Object: JSONObjectSink>(_ unknown: [UnknownField], on object: inout Object) {
         if !unknown.isEmpty { object.set("unknown", .array(unknown.map(\.json))) }
     }
 }

@@ -202,8 +202,9 @@ struct CheckCommand: AsyncParsableCommand {
         let outputs = try paths.map { try LineOutput(path: $0) }
         defer { outputs.forEach { $0.close() } }
         var counts = [Int](repeating: 0, count: views.count)
+        let viewCount = views.count
         _ = try transcribeTape(path: tape, views: views, decoder: PushFrameDecoder(),
-                               transform: { $0.map(OutputLines.init(records:)) }) { byView in
+                               sinks: { [JSONLines](repeating: JSONLines(), count: viewCount) }) { byView in
             for (index, lines) in byView.enumerated() {
                 outputs[index].write(lines)
                 counts[index] += lines.count

@@ -72,23 +72,32 @@ struct DecodeCommand: ParsableCommand {
         let decoder = PushFrameDecoder(inflateLimit: inflateLimit)
         let source = tape ?? frameInput ?? messageInput.last ?? "demo"
         var reported = 0
-        let write: (Rendered) -> Void = { rendered in
-            for record in rendered.decodeErrors {
-                reported += 1
-                if reported <= Self.maxReportedErrors { printError(Self.describe(decodeError: record, in: source)) }
-            }
-            out.write(rendered.lines)
+        let report: (JSONValue) -> Void = { record in
+            reported += 1
+            if reported <= Self.maxReportedErrors { printError(Self.describe(decodeError: record, in: source)) }
         }
-        let emit: (JSONValue) -> Void = { [format] in write(Rendered([$0], format: format)) }
+        let emit: (JSONValue) -> Void = { [format] record in
+            if Self.isDecodeError(record) { report(record) }
+            switch format {
+            case .jsonl: out.write(record)
+            case .text: if let line = LiveView.line(record) { out.write(line: line) }
+            }
+        }
         let errors: Int
         do {
             if let frameInput {
                 errors = try decodeFrame(try readPasted(frameInput), decoder: decoder, emit: emit)
             } else if messageInput.count == 2 {
                 errors = try decodeMessage(method: messageInput[0], try readPasted(messageInput[1]), decoder: decoder, emit: emit)
+            } else if format == .jsonl {
+                errors = try transcribeTape(path: tape, views: [view], decoder: decoder, workers: jobs,
+                                            sinks: { [Rendered()] }) { sinks in
+                    sinks[0].decodeErrors.forEach(report)
+                    out.write(sinks[0].lines)
+                }
             } else {
                 errors = try transcribeTape(path: tape, views: [view], decoder: decoder, workers: jobs,
-                                            transform: { [format] in Rendered($0[0], format: format) }, emit: write)
+                                            sinks: { [JSONRecords()] }) { sinks in sinks[0].records.forEach(emit) }
             }
         } catch let error as CLIError {
             out.flush()
@@ -105,22 +114,28 @@ struct DecodeCommand: ParsableCommand {
 
     private static let maxReportedErrors = 20
 
-    /// Records as this command writes them, made on the thread that decoded them, and the
-    /// `decode_error` records among them, to be named on standard error.
-    private struct Rendered: Sendable {
-        var lines = OutputLines(capacity: Self.typicalBytes)
+    /// Whether a record is a `decode_error`: records start with their `type` (or `event`).
+    private static func isDecodeError(_ record: JSONValue) -> Bool {
+        guard case .object(let pairs) = record, let (key, value) = pairs.first, key == "type" || key == "event",
+              case .string("decode_error") = value else { return false }
+        return true
+    }
+
+    /// The records of one tape entry as JSON Lines, written on the thread that decoded them, and the
+    /// `decode_error` records among them, to be named on standard error (those come whole, as values).
+    private struct Rendered: JSONRecordSink, Sendable {
+        var lines = JSONLines(capacity: Self.typicalBytes)
         var decodeErrors: [JSONValue] = []
         /// Room for the wire records of nine tape entries in ten, so that most are written without growing.
         private static let typicalBytes = 8192
 
-        init(_ records: [JSONValue], format: Format) {
-            for record in records {
-                if record["type"] == "decode_error" || record["event"] == "decode_error" { decodeErrors.append(record) }
-                switch format {
-                case .jsonl: lines.append(record)
-                case .text: if let line = LiveView.line(record) { lines.append(line: line) }
-                }
-            }
+        mutating func add(_ record: JSONValue) {
+            if DecodeCommand.isDecodeError(record) { decodeErrors.append(record) }
+            lines.add(record)
+        }
+
+        mutating func addObject(capacity: Int, _ build: (inout JSONObjectWriter) -> Void) {
+            lines.addObject(capacity: capacity, build)
         }
     }
 

@@ -5,7 +5,7 @@ import JSONKit
 final class LineOutput {
     private let handle: UnsafeMutablePointer<FILE>
     private let ownsHandle: Bool
-    private var pending = OutputLines(capacity: 1 << 16)
+    private var pending = JSONLines(capacity: 1 << 16)
 
     /// Opens `path` for writing, or standard output when `path` is nil or `-`.
     init(path: String?) throws {
@@ -25,7 +25,7 @@ final class LineOutput {
     }
 
     func write(_ value: JSONValue) {
-        pending.append(value)
+        pending.add(value)
         flushIfFull()
     }
 
@@ -34,7 +34,7 @@ final class LineOutput {
         flushIfFull()
     }
 
-    func write(_ lines: OutputLines) {
+    func write(_ lines: JSONLines) {
         pending.append(contentsOf: lines)
         flushIfFull()
     }
@@ -52,45 +52,6 @@ final class LineOutput {
     func close() {
         flush()
         if ownsHandle { fclose(handle) }
-    }
-}
-
-/// Lines for a `LineOutput`: records as `LineOutput.write(_:)` writes them, or text, made on
-/// one thread (the one that decoded the records) and written from another.
-struct OutputLines: Sendable {
-    private(set) var bytes: [UInt8] = []
-    /// The lines held.
-    private(set) var count = 0
-
-    init(capacity: Int = 0) {
-        bytes.reserveCapacity(capacity)
-    }
-
-    init(records: [JSONValue]) {
-        records.forEach { append($0) }
-    }
-
-    mutating func append(_ record: JSONValue) {
-        CanonicalJSON.append(record, to: &bytes)
-        bytes.append(0x0A)
-        count += 1
-    }
-
-    mutating func append(line: String) {
-        bytes.append(contentsOf: line.utf8)
-        bytes.append(0x0A)
-        count += 1
-    }
-
-    mutating func append(contentsOf lines: OutputLines) {
-        bytes.append(contentsOf: lines.bytes)
-        count += lines.count
-    }
-
-    /// Empties it, keeping its capacity.
-    mutating func removeAll() {
-        bytes.removeAll(keepingCapacity: true)
-        count = 0
     }
 }
 

@@ -36,7 +36,7 @@ import WebcastDecoder
                       case .fetchResult(let result) = frames.decodeFrame(message.payload.bytes).body
                 else { continue }
                 for inner in result.messages where !inner.isUnknownMethod {
-                    let walk = try bothWays(inner.method, inner.payload)
+                    let walk = try bothWays(inner.method, Array(inner.payload))
                     if Self.isEncoded(walk.fields) { encodedCount += 1 }
                 }
             }
@@ -56,7 +56,7 @@ import WebcastDecoder
                   case .fetchResult(let result) = frames.decodeFrame(message.payload.bytes).body
             else { continue }
             for inner in result.messages where !inner.isUnknownMethod && !inner.payload.isEmpty {
-                var payload = inner.payload
+                var payload = Array(inner.payload)
                 for _ in 0...random(3) { payload[random(payload.count)] = UInt8(random(256)) }
                 try bothWays(inner.method, payload)
                 checked += 1
