@@ -17,15 +17,26 @@ public struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    public mutating func uint(_ v: UInt64) {
-        if v < 10 {
+    /// Writes `v` in decimal; `quoted`, as a JSON string (how 64-bit ids are written).
+    public mutating func uint(_ v: UInt64, quoted: Bool = false) {
+        digits(v, negative: false, quoted: quoted)
+    }
+
+    /// Writes the number in one append: sign, digits and quotes made on the stack first.
+    @inline(__always)
+    private mutating func digits(_ v: UInt64, negative: Bool, quoted: Bool) {
+        if v < 10 && !negative && !quoted {
             bytes.append(UInt8(ascii: "0") + UInt8(v))
             return
         }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, enough for 20 digits
-        withUnsafeMutableBytes(of: &digits) { d in
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a quote, a sign, 20 digits, a quote
+        withUnsafeMutableBytes(of: &text) { d in
             Self.digitPairs.withUnsafeBufferPointer { pairs in
                 var end = 24
+                if quoted {
+                    end -= 1
+                    d[end] = UInt8(ascii: "\"")
+                }
                 var value = v
                 while value >= 100 {
                     let pair = Int(value % 100) * 2
@@ -42,6 +53,14 @@ public struct JSONWriter {
                     end -= 1
                     d[end] = UInt8(ascii: "0") + UInt8(value)
                 }
+                if negative {
+                    end -= 1
+                    d[end] = UInt8(ascii: "-")
+                }
+                if quoted {
+                    end -= 1
+                    d[end] = UInt8(ascii: "\"")
+                }
                 bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[end...]))
             }
         }
@@ -50,9 +69,9 @@ public struct JSONWriter {
     /// "00" to "99", two digits at a time.
     private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
 
-    public mutating func int(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        uint(v.magnitude)
+    /// Writes `v` in decimal; `quoted`, as a JSON string (how 64-bit ids are written).
+    public mutating func int(_ v: Int64, quoted: Bool = false) {
+        digits(v.magnitude, negative: v < 0, quoted: quoted)
     }
 
     /// Integral doubles below 1e15 as integers, others in Swift's shortest round-trip form;

@@ -180,7 +180,14 @@ public struct TapeReader: Sequence, Sendable {
         }
 
         private mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, offset: UInt64, terminated: Bool) -> Result<TapeRecord, TapeError> {
-            var location = TapeLocation(file: name, line: number, byteOffset: offset)
+            let location = TapeLocation(file: name, line: number, byteOffset: offset)
+            if let message = MessageLine.decode(bytes) { return inOrder(.wsMessage(message), at: location) }
+            return decodeGeneral(bytes, location: location, terminated: terminated)
+        }
+
+        /// A line read as any JSON, then as a record.
+        private mutating func decodeGeneral(_ bytes: UnsafeBufferPointer<UInt8>, location: TapeLocation, terminated: Bool) -> Result<TapeRecord, TapeError> {
+            var location = location
             let parsed: JSONValue
             do throws(JSONParseError) {
                 parsed = try JSONParser.parse(bytes)
@@ -205,13 +212,18 @@ public struct TapeReader: Sequence, Sendable {
                 }
                 return .failure(.unknownKind(location, kind: kind))
             case .record(let record):
-                let time = record.timeMicros
-                defer { previousTime = time }
-                if let previous = previousTime, time < previous {
-                    return .failure(.timeWentBackwards(location, timeMicros: time, previousMicros: previous, record: record))
-                }
-                return .success(record)
+                return inOrder(record, at: location)
             }
+        }
+
+        /// The record, or a failure that carries it when its time is before the previous record's.
+        private mutating func inOrder(_ record: TapeRecord, at location: TapeLocation) -> Result<TapeRecord, TapeError> {
+            let time = record.timeMicros
+            defer { previousTime = time }
+            if let previous = previousTime, time < previous {
+                return .failure(.timeWentBackwards(location, timeMicros: time, previousMicros: previous, record: record))
+            }
+            return .success(record)
         }
     }
 }

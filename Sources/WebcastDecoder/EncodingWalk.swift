@@ -21,7 +21,8 @@ final class EncodingTable: @unchecked Sendable {
         var close: UInt8 = 0
         /// For message and map fields: the position of their message in `Schema.messages`.
         var nested: Int32 = 0
-        /// The field's key as canonical JSON writes it (`"name":`), a range of `keys`.
+        /// The field's key as canonical JSON writes it after another field (`,"name":`), a range of `keys`;
+        /// the first field of an object leaves out the comma.
         var keyStart: Int32 = 0
         var keyCount: Int32 = 0
     }
@@ -57,7 +58,8 @@ final class EncodingTable: @unchecked Sendable {
         fields.initialize(repeating: Field())
         for (message, schema) in entries {
             var field = Field(schema)
-            var writer = JSONWriter(capacity: schema.name.utf8.count + 3)
+            var writer = JSONWriter(capacity: schema.name.utf8.count + 4)
+            writer.raw(",")
             writer.string(schema.name)
             writer.raw(":")
             field.keyStart = Int32(keyBytes.count)
@@ -174,17 +176,19 @@ struct EncodingWalk {
                 if field.number == current {
                     guard entry.isRepeated else { return false }
                 } else {
+                    var keyStart = Int(entry.keyStart)
                     if current >= 0 {
                         guard current < field.number else { return false }
                         if close != 0 { out.bytes.append(close) }
-                        out.bytes.append(UInt8(ascii: ","))
+                    } else {
+                        keyStart += 1  // the first key: no comma
                     }
                     current = field.number
                     close = entry.close
                     count = 0
                     if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
                     out.bytes.append(contentsOf: UnsafeBufferPointer(
-                        rebasing: table.keys[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyCount)]))
+                        rebasing: table.keys[keyStart..<Int(entry.keyStart + entry.keyCount)]))
                     if entry.open != 0 { out.bytes.append(entry.open) }
                 }
                 if entry.shape == .map {

@@ -96,14 +96,8 @@ enum Scalar {
         case .int(let n): out.int(n)
         case .bool(let b): b ? out.raw("true") : out.raw("false")
         case .double(let d): out.double(d)
-        case .signedString(let n):
-            out.bytes.append(UInt8(ascii: "\""))
-            out.int(n)
-            out.bytes.append(UInt8(ascii: "\""))
-        case .unsignedString(let n):
-            out.bytes.append(UInt8(ascii: "\""))
-            out.uint(n)
-            out.bytes.append(UInt8(ascii: "\""))
+        case .signedString(let n): out.int(n, quoted: true)
+        case .unsignedString(let n): out.uint(n, quoted: true)
         }
     }
 }
