@@ -155,7 +155,7 @@ public struct PushFrameDecoder: Sendable {
 
     private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int) -> DecodedMessage {
         let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload, encoded: true)
-        let (method, msgID) = Self.methodAndID(bytes, envelope: range)
+        let (method, messageSchema, msgID) = methodAndID(bytes, envelope: range)
         let payload = envelope.captured.last?.range ?? range.lowerBound..<range.lowerBound
         if let error = envelope.error {
             return DecodedMessage(
@@ -165,7 +165,8 @@ public struct PushFrameDecoder: Sendable {
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
                                    index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
         }
-        return decodeMessage(method: method, in: bytes, payload: payload, index: index, envelope: envelope, msgID: msgID)
+        return decodeMessage(method: method, schema: messageSchema, in: bytes, payload: payload, index: index,
+                             envelope: envelope, msgID: msgID)
     }
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
@@ -211,33 +212,42 @@ public struct PushFrameDecoder: Sendable {
         return needAck && !internalExt
     }
 
-    /// An envelope's `method` (1, when valid UTF-8) and `msg_id` (3), read from the wire as its decoded
-    /// fields hold them: the last occurrence of each, up to a wire error.
-    private static func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, msgID: String?) {
-        var method = "", msgID: String?
-        var reader = WireReader(bytes, range: range)
-        while let field = try? reader.next() {
-            switch (field.number, field.value) {
-            case (1, .lengthDelimited(let r)): method = reader.string(in: r) ?? ""
-            case (3, .varint(let v)): msgID = String(Int64(bitPattern: v))
-            default: break
+    /// An envelope's `method` (1, when valid UTF-8) with its schema, and `msg_id` (3), read from the wire
+    /// as its decoded fields hold them: the last occurrence of each, up to a wire error. A known method's
+    /// name is found from its bytes, without making a string.
+    private func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, schema: MessageSchema?, msgID: String?) {
+        bytes.withUnsafeBufferPointer { buffer in
+            var method: Range<Int>?, msgID: String?
+            var reader = UnsafeWireReader(buffer.baseAddress!, range: range)
+            while let field = try? reader.next() {
+                switch (field.number, field.value) {
+                case (1, .lengthDelimited(let r)): method = r
+                case (3, .varint(let v)): msgID = String(Int64(bitPattern: v))
+                default: break
+                }
             }
+            guard let method else { return ("", nil, msgID) }
+            if let known = schema.methods.message(named: UnsafeBufferPointer(rebasing: buffer[method])) {
+                return (known.name, known, msgID)
+            }
+            let text = UnsafeBufferPointer(rebasing: buffer[method])
+            let name = UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : ""
+            return (name, schema.message(forMethod: name), msgID)
         }
-        return (method, msgID)
     }
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
     public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
-        decodeMessage(method: method, in: payload, payload: payload.indices, index: index, envelope: nil, msgID: nil)
+        decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload, payload: payload.indices,
+                      index: index, envelope: nil, msgID: nil)
     }
 
     /// The message in `bytes[payload]` with what its `envelope`, when it came in one, says beside it:
     /// decoded in place (offsets relative to the payload) and built once, as each copy of it retains
     /// every one of its fields.
-    private func decodeMessage(method: String, in bytes: [UInt8], payload: Range<Int>, index: Int, envelope: FieldDecoding?,
-                               msgID: String?) -> DecodedMessage {
+    private func decodeMessage(method: String, schema messageSchema: MessageSchema?, in bytes: [UInt8], payload: Range<Int>,
+                               index: Int, envelope: FieldDecoding?, msgID: String?) -> DecodedMessage {
         let fields: JSONValue, unknown: [UnknownField], issues: [FieldIssue], error: WireError?
-        let messageSchema = schema.message(forMethod: method)
         if let messageSchema {
             let walk = self.fields.decode(bytes, range: payload, as: messageSchema, encoded: true)
             (fields, unknown, issues, error) = (walk.fields, walk.unknown, walk.issues, walk.error)

@@ -81,6 +81,8 @@ public struct Schema: Sendable {
     private var byShortName: [String: Int] = [:]
     /// The messages flattened for the encoding walk.
     private(set) var encoding = EncodingTable([])
+    /// The top-level messages by the bytes of their short name.
+    private(set) var methods = MethodTable([])
 
     /// The schema of `Proto/webcast.proto`.
     public static let webcast: Schema = {
@@ -111,6 +113,7 @@ public struct Schema: Sendable {
                                             fields: fields)
         }
         encoding = EncodingTable(messages)
+        methods = MethodTable(byShortName.map { messages[$0.value] })
     }
 
     private mutating func add(_ message: Google_Protobuf_DescriptorProto, prefix: String) {
@@ -165,5 +168,47 @@ public struct Schema: Sendable {
     /// The message with this fully qualified name.
     public func message(fullName: String) -> MessageSchema? {
         byFullName[fullName].map { messages[$0] }
+    }
+}
+
+/// Top-level messages by the UTF-8 bytes of their short name (what a message's `method` holds),
+/// looked up without making a string: the bytes are hashed, then compared.
+final class MethodTable: Sendable {
+    private struct Slot {
+        let name: [UInt8]
+        let message: MessageSchema
+    }
+
+    /// Open addressing, a power of two at least twice the names.
+    private let slots: [Slot?]
+
+    init(_ messages: [MessageSchema]) {
+        var size = 16
+        while size < messages.count * 2 { size *= 2 }
+        var slots = [Slot?](repeating: nil, count: size)
+        for message in messages {
+            let name = Array(message.name.utf8)
+            var index = name.withUnsafeBufferPointer { Self.hash($0) } & (size - 1)
+            while slots[index] != nil { index = (index + 1) & (size - 1) }
+            slots[index] = Slot(name: name, message: message)
+        }
+        self.slots = slots
+    }
+
+    /// The message whose short name is `bytes`.
+    func message(named bytes: UnsafeBufferPointer<UInt8>) -> MessageSchema? {
+        var index = Self.hash(bytes) & (slots.count - 1)
+        while let slot = slots[index] {
+            if slot.name.elementsEqual(bytes) { return slot.message }
+            index = (index + 1) & (slots.count - 1)
+        }
+        return nil
+    }
+
+    /// FNV-1a.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return Int(truncatingIfNeeded: hash >> 1)
     }
 }

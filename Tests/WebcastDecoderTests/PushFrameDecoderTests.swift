@@ -110,6 +110,25 @@ import WireKit
         #expect(frame.notices.contains { $0.kind == .unknownMethod && $0.detail.contains("WebcastFancyNewMessage") })
     }
 
+    /// A message's method is looked up from its bytes: every top-level message by its name, and
+    /// nothing else (a prefix, a longer name, another case, invalid UTF-8).
+    @Test func methodsAreFoundByTheirExactName() throws {
+        let names = Schema.webcast.messages.map(\.name).filter { Schema.webcast.message(forMethod: $0) != nil }
+        #expect(names.count > 25)
+        for method in names + ["WebcastChat", "WebcastChatMessage2", "webcastchatmessage", "", "WebcastChat\u{FFFD}"] {
+            let envelope = Build.bytes(Build.envelope(method, Build.bytes(Build.chat("x"))))
+            let message = try #require(fetchResult(of: decoder.decodeFrame(Build.frame(payload: Build.fetchResult([envelope]))))?.messages.first)
+            #expect(message.method == method)
+            #expect(message.isUnknownMethod == !names.contains(method), "\(method)")
+        }
+        var invalid = Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("x"))))
+        let at = try #require(invalid.firstIndex(of: UInt8(ascii: "W")))
+        invalid[at] = 0xFF
+        let message = try #require(fetchResult(of: decoder.decodeFrame(Build.frame(payload: Build.fetchResult([invalid]))))?.messages.first)
+        #expect(message.method == "")
+        #expect(message.isUnknownMethod)
+    }
+
     @Test func compressTypeNoneIsDecodedAsIs() throws {
         let payload = Build.fetchResult([Build.bytes(Build.envelope("WebcastChatMessage", Build.bytes(Build.chat("plain"))))])
         let frame = decoder.decodeFrame(Build.frame(payload: payload, compressType: "none", gzip: false))
