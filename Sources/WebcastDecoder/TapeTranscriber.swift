@@ -131,6 +131,7 @@ public struct TapeTranscriber: Sendable {
                 oldest.wait()
                 errorCount += oldest.errorCount
                 oldest.results.forEach(emit)
+                oldest.release(on: queues)
                 inFlight.removeFirst()
             }
         }
@@ -214,10 +215,14 @@ public struct TapeTranscriber: Sendable {
 }
 
 /// One batch of tape entries being transcribed on worker threads: each worker takes chunks of
-/// the batch in turn until none are left and writes only the slots of its chunks; read once done.
+/// the batch in turn until none are left and writes only the slots of its chunks; read once done,
+/// then released.
 private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
-    private let entries: [TapeEntry]
+    private var entries: [TapeEntry]
     private let slots: UnsafeMutableBufferPointer<Output>
+    /// The worker that made each slot.
+    private let makers: UnsafeMutableBufferPointer<Int>
+    private var released = false
     private let errorCounts: UnsafeMutableBufferPointer<Int>
     private let group = DispatchGroup()
     /// The first entry of the next chunk to take.
@@ -229,10 +234,13 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
          work: @escaping @Sendable (inout TapeTranscriber, TapeEntry) -> Output) {
         self.entries = entries
         slots = .allocate(capacity: entries.count)
+        makers = .allocate(capacity: entries.count)
         errorCounts = .allocate(capacity: queues.count)
         errorCounts.initialize(repeating: 0)
         for (worker, queue) in queues.enumerated() {
-            queue.async(group: group) { [self] in
+            // Not retained by its workers: whoever made the batch holds it until `wait()` returns and then
+            // releases it, so that a worker's last reference never frees what another thread allocated.
+            queue.async(group: group) { [unowned(unsafe) self] in
                 var transcriber = transcriber
                 let before = transcriber.errorCount
                 while true {
@@ -240,6 +248,7 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
                     guard start < entries.count else { break }
                     for index in start..<min(start + Self.chunk, entries.count) {
                         (slots.baseAddress! + index).initialize(to: work(&transcriber, entries[index]))
+                        makers[index] = worker
                     }
                 }
                 errorCounts[worker] = transcriber.errorCount - before
@@ -248,9 +257,23 @@ private final class TranscribedBatch<Output: Sendable>: @unchecked Sendable {
     }
 
     deinit {
-        slots.deinitialize()
+        if !released { slots.deinitialize() }
         slots.deallocate()
+        makers.deallocate()
         errorCounts.deallocate()
+    }
+
+    /// Frees the batch once its results are read: its entries here, on the thread that read them, and
+    /// each result on the worker that made it, so that no thread frees memory that another thread's
+    /// allocator holds (a contended lock in glibc's malloc).
+    func release(on queues: [DispatchQueue]) {
+        entries = []
+        released = true
+        for (worker, queue) in queues.enumerated() {
+            queue.async { [self] in
+                for index in slots.indices where makers[index] == worker { (slots.baseAddress! + index).deinitialize(count: 1) }
+            }
+        }
     }
 
     var isDone: Bool { group.wait(timeout: .now()) == .success }
