@@ -5,8 +5,9 @@ import WebcastDecoder
 import WireKit
 
 // Measures, in one process and over the same frames of one tape (thread CPU time): inflating the payloads
-// alone (the floor no decoder can beat), decoding them to fields, and decoding plus
-// rendering the wire transcript. Prints one JSON object; tools/bench-decode reads it.
+// alone as the decoder does (the floor no decoder can beat) and, for comparison, with the system zlib;
+// decoding them to fields; and decoding plus rendering the wire transcript. Prints one JSON object;
+// tools/bench-decode reads it.
 
 /// The CPU time of this thread spent in `body`: the work is single-threaded, and CPU time does
 /// not count the moments another process had the core.
@@ -56,6 +57,12 @@ for frame in frames {
 let inflateOnly = best(3) {
     for payload in payloads where Inflate.looksLikeGzip(payload) { _ = try? Inflate.gunzip(payload) }
 }
+// For comparison, the system zlib inflating the same deflate streams (what lies between a plain
+// 10-byte gzip header and the 8-byte trailer), as decoders built on zlib do.
+let deflateStreams = payloads.filter { Inflate.looksLikeGzip($0) && $0.count > 18 && $0[3] == 0 }.map { Array($0[10..<($0.count - 8)]) }
+let zlibInflateOnly = best(3) {
+    for stream in deflateStreams { _ = try? Inflate.inflate(stream, format: .raw) }
+}
 let decodeOnly = best(3) {
     for frame in frames { _ = decoder.decodeFrame(frame) }
 }
@@ -83,6 +90,8 @@ let result: JSONValue = [
     "inflated_bytes": .int(Int64(inflatedBytes)),
     "transcript_bytes": .int(Int64(transcriptBytes)),
     "inflate_only_s": .double(inflateOnly),
+    "zlib_inflate_only_s": .double(zlibInflateOnly),
+    "zlib_streams": .int(Int64(deflateStreams.count)),
     "decode_s": .double(decodeOnly),
     "decode_render_s": .double(decodeAndRender),
     "max_rss_kb": .int(Int64(usage.ru_maxrss)),
