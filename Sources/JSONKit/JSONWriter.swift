@@ -95,30 +95,43 @@ public struct JSONWriter {
 
     /// Writes UTF-8 bytes as a JSON string.
     public mutating func string(utf8 p: UnsafeBufferPointer<UInt8>) {
+        _ = string(validatingUTF8: p)
+    }
+
+    /// Writes bytes as a JSON string when they are valid UTF-8, checked in the same pass; false when
+    /// they are not, with part of the string written (for writers that then discard what they wrote).
+    /// Skips eight bytes at a time while they are ASCII that needs no escaping.
+    public mutating func string(validatingUTF8 p: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
-        var i = Self.firstEscaped(p, from: 0)
+        var i = 0
+        let raw = p.baseAddress.map(UnsafeRawPointer.init)
         while i < p.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i]))
-            escape(p[i])
-            runStart = i + 1
-            i = Self.firstEscaped(p, from: runStart)
+            if let raw {
+                while i + 8 <= p.count {
+                    let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if x & SWAR.high != 0 || SWAR.hasEscaped(x) { break }
+                    i += 8
+                }
+                guard i < p.count else { break }
+            }
+            let b = p[i]
+            if b >= 0x80 {
+                let length = UTF8Bytes.sequenceLength(p, at: i)
+                if length == 0 { return false }
+                i += length
+            } else if Self.needsEscape(b) {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i]))
+                escape(b)
+                i += 1
+                runStart = i
+            } else {
+                i += 1
+            }
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...]))
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// The index of the first byte from `start` on that a JSON string escapes, or `p.count`;
-    /// skips eight bytes at a time while none of them can be one.
-    @inline(__always)
-    private static func firstEscaped(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        var i = start
-        if let base = p.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= p.count, !SWAR.hasEscaped(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
-        }
-        while i < p.count, !needsEscape(p[i]) { i += 1 }
-        return i
+        return true
     }
 
     @inline(__always)

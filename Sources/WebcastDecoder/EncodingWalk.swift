@@ -230,10 +230,10 @@ struct EncodingWalk {
         case (.integral, .lengthDelimited(let range)) where entry.isRepeated:
             return writePacked(entry.scalar, range: range, count: &count, into: &out)
         case (.string, .lengthDelimited(let range)):
-            let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-            guard UTF8Bytes.isValid(text) else { return false }
             separate(&out)
-            out.string(utf8: text)
+            guard out.string(validatingUTF8: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)) else {
+                return false
+            }
         case (.bytes, .lengthDelimited(let range)):
             separate(&out)
             out.string(Data(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)).base64EncodedString())

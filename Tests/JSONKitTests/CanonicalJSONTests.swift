@@ -68,6 +68,33 @@ import JSONKit
             var signed = JSONWriter()
             signed.int(-Int64(truncatingIfNeeded: value >> 1))
             #expect(String(decoding: signed.bytes, as: UTF8.self) == String(-Int64(truncatingIfNeeded: value >> 1)))
+            var quoted = JSONWriter()
+            quoted.int(-Int64(truncatingIfNeeded: value >> 1), quoted: true)
+            quoted.uint(value, quoted: true)
+            #expect(String(decoding: quoted.bytes, as: UTF8.self)
+                    == "\"\(-Int64(truncatingIfNeeded: value >> 1))\"\"\(value)\"")
+        }
+    }
+
+    /// A string is checked for UTF-8 as it is written: valid text (escapes past the first eight bytes
+    /// included) is written as from a String; invalid bytes anywhere are refused.
+    @Test func writesValidUTF8AndRefusesTheRest() {
+        let texts = ["", "plain ascii text longer than eight", "主播 🎁 x20", "tab\there and \"quotes\" \\ and \u{7F}",
+                     "12345678\n", "çà ü 日本語テキスト 한국어 🙂🙂"]
+        for text in texts {
+            var checked = JSONWriter()
+            let ok = Array(text.utf8).withUnsafeBufferPointer { checked.string(validatingUTF8: $0) }
+            #expect(ok)
+            var plain = JSONWriter()
+            plain.string(text)
+            #expect(checked.bytes == plain.bytes)
+            #expect((try? JSONParser.parse(checked.bytes)) == .string(text))
+        }
+        let invalid: [[UInt8]] = [[0xFF], Array("abcdefgh".utf8) + [0xC3], Array("ab".utf8) + [0xE6, 0x97] + Array("cd".utf8),
+                                  [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC0, 0xAF], Array("12345678abcdefg".utf8) + [0x80]]
+        for bytes in invalid {
+            var writer = JSONWriter()
+            #expect(!bytes.withUnsafeBufferPointer { writer.string(validatingUTF8: $0) }, "\(bytes)")
         }
     }
 }
