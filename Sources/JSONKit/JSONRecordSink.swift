@@ -62,7 +62,7 @@ public struct JSONLines: JSONRecordSink, Sendable {
 
     public mutating func addObject(capacity: Int, _ build: (inout JSONObjectWriter) -> Void) {
         var object = JSONObjectWriter(JSONWriter(appendingTo: bytes))
-        bytes = []  // the writer holds the only reference: no copy as it grows
+        bytes = []  // the writer holds the only reference: the bytes grow in place, not copied
         build(&object)
         bytes = object.finish()
         endLine()
@@ -97,23 +97,27 @@ public struct JSONObjectWriter: JSONObjectSink {
     private var writer: JSONWriter
     private var first = true
 
-    /// Starts an object at the end of `writer`'s bytes.
+    /// An object to be written at the end of `writer`'s bytes (it opens with the first key, so that
+    /// nothing is written while the caller may still hold the bytes).
     public init(_ writer: JSONWriter) {
         self.writer = writer
-        self.writer.bytes.append(UInt8(ascii: "{"))
     }
 
     public mutating func set(_ key: String, _ value: JSONValue) {
-        if !first { writer.bytes.append(UInt8(ascii: ",")) }
+        writer.bytes.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
         first = false
         writer.string(key)
         writer.bytes.append(UInt8(ascii: ":"))
         writer.value(value)
     }
 
-    /// The bytes with the object closed.
-    public consuming func finish() -> [UInt8] {
+    /// Closes the object and hands its bytes over (the writer keeps none, so they were never shared
+    /// while written).
+    public mutating func finish() -> [UInt8] {
+        if first { writer.bytes.append(UInt8(ascii: "{")) }
         writer.bytes.append(UInt8(ascii: "}"))
-        return writer.bytes
+        var done: [UInt8] = []
+        swap(&done, &writer.bytes)
+        return done
     }
 }
