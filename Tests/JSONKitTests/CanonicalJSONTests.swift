@@ -76,6 +76,27 @@ import JSONKit
         }
     }
 
+    /// Records written key by key as JSON Lines are the canonical JSON of the same records built as values.
+    @Test func linesWrittenKeyByKeyMatchTheValues() {
+        let objects: [[(String, JSONValue)]] = [
+            [], [("type", "frame"), ("line", 3), ("fields", .encoded(EncodedJSON(canonical: Array(#"{"a":[1,2]}"#.utf8))))],
+            [("text", "主播 \"hi\"\n"), ("none", .null), ("list", [1, "x", ["k": true]])],
+        ]
+        func build<Object: JSONObjectSink>(_ pairs: [(String, JSONValue)], _ object: inout Object) {
+            for (key, value) in pairs { object.set(key, value) }
+        }
+        var lines = JSONLines(capacity: 16)
+        var values = JSONRecords()
+        for pairs in objects {
+            lines.addObject(capacity: 4) { build(pairs, &$0) }
+            values.addObject(capacity: 4) { build(pairs, &$0) }
+            lines.add(.object(pairs))
+        }
+        let expected = values.records.flatMap { [CanonicalJSON.string($0), CanonicalJSON.string($0)] }.joined(separator: "\n") + "\n"
+        #expect(String(decoding: lines.bytes, as: UTF8.self) == expected)
+        #expect(lines.count == 6)
+    }
+
     /// A string is checked for UTF-8 as it is written: valid text (escapes past the first eight bytes
     /// included) is written as from a String; invalid bytes anywhere are refused.
     @Test func writesValidUTF8AndRefusesTheRest() {
