@@ -152,16 +152,9 @@ public struct JSONParser {
     /// Advances past string content that needs no unescaping: valid UTF-8 other than `"`, `\` and
     /// control characters, eight ASCII bytes at a time where it can.
     private mutating func skipPlain() throws(JSONParseError) {
-        let raw = UnsafeRawPointer(p.baseAddress)
         while i < p.count {
-            if let raw {
-                while i + 8 <= p.count {
-                    let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if x & SWAR.high != 0 || SWAR.hasEscaped(x) { break }
-                    i += 8
-                }
-                guard i < p.count else { return }
-            }
+            i = UTF8Bytes.plainGroupsEnd(p, from: i)
+            guard i < p.count else { return }
             let b = p[i]
             if b == 0x22 || b == 0x5C || b < 0x20 { return }
             if b < 0x80 {

@@ -105,16 +105,9 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         var runStart = 0
         var i = 0
-        let raw = p.baseAddress.map(UnsafeRawPointer.init)
         while i < p.count {
-            if let raw {
-                while i + 8 <= p.count {
-                    let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                    if x & SWAR.high != 0 || SWAR.hasEscaped(x) { break }
-                    i += 8
-                }
-                guard i < p.count else { break }
-            }
+            i = UTF8Bytes.plainGroupsEnd(p, from: i)
+            guard i < p.count else { break }
             let b = p[i]
             if b >= 0x80 {
                 let length = UTF8Bytes.sequenceLength(p, at: i)

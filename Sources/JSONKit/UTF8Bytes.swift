@@ -52,6 +52,21 @@ public enum UTF8Bytes {
         return i
     }
 
+    /// The index past the groups of eight bytes from `start` on that are all ASCII a JSON string
+    /// keeps as is (no control character, `"`, `\` or DEL): where a byte-by-byte look must take over.
+    @inline(__always)
+    static func plainGroupsEnd(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        guard let base = p.baseAddress else { return i }
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= p.count {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if x & SWAR.high != 0 || SWAR.hasEscaped(x) { break }
+            i += 8
+        }
+        return i
+    }
+
     /// Valid UTF-8 with no ASCII control characters other than tab, LF and CR (and no DEL).
     public static func isPrintable(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { p in
