@@ -51,10 +51,6 @@ public struct JSONLines: JSONRecordSink, Sendable {
         bytes.reserveCapacity(capacity)
     }
 
-    public init(records: [JSONValue]) {
-        records.forEach { add($0) }
-    }
-
     public mutating func add(_ record: JSONValue) {
         CanonicalJSON.append(record, to: &bytes)
         endLine()

@@ -14,7 +14,8 @@ enum MessageLine {
         else { return nil }
         let direction: TapeDirection
         if scan.skip("\"recv\"") { direction = .recv } else if scan.skip("\"send\"") { direction = .send } else { return nil }
-        guard scan.skip(",\"opcode\":\""), let name = scan.word(),
+        // Only a plain name matches an opcode's: anything escaped or unknown is left to the general reader.
+        guard scan.skip(",\"opcode\":\""), let name = scan.untilQuote(),
               let opcode = WebSocketOpcode(name: String(decoding: name, as: UTF8.self)) else { return nil }
         let compressed = scan.skip(",\"compressed\":true")
         var payload = Body.empty
@@ -48,7 +49,8 @@ private struct LineScan {
         return true
     }
 
-    /// A JSON integer from 0 to `Int64.max` without sign, leading zero, fraction or exponent.
+    /// Digits of an integer from 0 to `Int64.max`, without sign or leading zero (what follows, a
+    /// fraction or exponent included, is for the caller's next `skip` to accept or not).
     mutating func integer() -> Int? {
         let start = at
         var value = 0
@@ -59,9 +61,7 @@ private struct LineScan {
             value = sum
             at += 1
         }
-        guard at > start, line[start] != UInt8(ascii: "0") || at == start + 1,
-              at == line.count || (line[at] != UInt8(ascii: ".") && line[at] | 0x20 != UInt8(ascii: "e"))
-        else { return nil }
+        guard at > start, line[start] != UInt8(ascii: "0") || at == start + 1 else { return nil }
         return value
     }
 
@@ -72,20 +72,5 @@ private struct LineScan {
         let count = UnsafeRawPointer(quote) - UnsafeRawPointer(line.baseAddress! + at)
         defer { at += count + 1 }
         return UnsafeBufferPointer(start: line.baseAddress! + at, count: count)
-    }
-
-    /// The rest of a string up to its closing quote (stepped over), when it has no escape and is ASCII.
-    mutating func word() -> UnsafeBufferPointer<UInt8>? {
-        let start = at
-        while at < line.count {
-            let byte = line[at]
-            if byte == UInt8(ascii: "\"") {
-                at += 1
-                return UnsafeBufferPointer(rebasing: line[start..<(at - 1)])
-            }
-            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { return nil }
-            at += 1
-        }
-        return nil
     }
 }

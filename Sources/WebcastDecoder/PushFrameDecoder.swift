@@ -214,7 +214,7 @@ public struct PushFrameDecoder: Sendable {
 
     /// An envelope's `method` (1, when valid UTF-8) with its schema, and `msg_id` (3), read from the wire
     /// as its decoded fields hold them: the last occurrence of each, up to a wire error. A known method's
-    /// name is found from its bytes, without making a string.
+    /// name is found from its bytes (every top-level message is in `schema.methods`), without making a string.
     private func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, schema: MessageSchema?, msgID: String?) {
         bytes.withUnsafeBufferPointer { buffer in
             var method: Range<Int>?, msgID: String?
@@ -227,12 +227,10 @@ public struct PushFrameDecoder: Sendable {
                 }
             }
             guard let method else { return ("", nil, msgID) }
-            if let known = schema.methods.message(named: UnsafeBufferPointer(rebasing: buffer[method])) {
-                return (known.name, known, msgID)
-            }
             let text = UnsafeBufferPointer(rebasing: buffer[method])
-            let name = UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : ""
-            return (name, schema.message(forMethod: name), msgID)
+            if let known = schema.methods.message(named: text) { return (known.name, known, msgID) }
+            // Not a top-level message's name, so without a schema.
+            return (UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : "", nil, msgID)
         }
     }
 
