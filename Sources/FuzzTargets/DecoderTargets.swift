@@ -39,7 +39,7 @@ enum ProtobufTarget {
         let encoded = decoder.decode(payload, as: message, encoded: true)
         if case .encoded(let json) = encoded.fields {
             Invariant.check(tree.error == nil, "\(message.name): encoded although the tree walk failed: \(tree.error!)")
-            Invariant.check(json.bytes == CanonicalJSON.encode(tree.fields),
+            Invariant.check(json.bytes.elementsEqual(CanonicalJSON.encode(tree.fields)),
                             "\(message.name): encoded \(String(decoding: json.bytes, as: UTF8.self)) but the tree is \(CanonicalJSON.string(tree.fields))")
         } else {
             Invariant.check(encoded.fields == tree.fields, "\(message.name): the fallback tree differs")

@@ -104,15 +104,21 @@ public struct JSONObjectBuilder: JSONObjectSink, Sendable {
 /// The canonical JSON text of one value (as `JSONWriter` writes it), kept as bytes.
 /// Parsing it back gives integral numbers as `.int`.
 public struct EncodedJSON: Sendable, Equatable {
-    public let bytes: [UInt8]
+    /// Often a slice of a larger buffer, shared with the JSON of other values decoded with it.
+    public let bytes: ArraySlice<UInt8>
 
     /// `bytes` must hold exactly one JSON value in canonical form.
     public init(canonical bytes: [UInt8]) {
+        self.bytes = bytes[...]
+    }
+
+    /// `bytes` must hold exactly one JSON value in canonical form.
+    public init(canonical bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
     }
 
     /// The parsed value.
     public var value: JSONValue {
-        (try? JSONParser.parse(bytes)) ?? .null
+        (try? bytes.withUnsafeBufferPointer { p throws(JSONParseError) in try JSONParser.parse(p) }) ?? .null
     }
 }

@@ -1,6 +1,13 @@
+/// Where JSON text is written: a byte array (`JSONWriter`) or memory written through a pointer
+/// (`JSONBuffer`). The text itself is made once, by the methods of this protocol's extension:
+/// compact JSON, strings escaped minimally (`"`, `\`, control characters, DEL), other text kept as UTF-8.
+public protocol JSONTextOutput: ~Copyable {
+    mutating func append(_ byte: UInt8)
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
 /// Appends compact JSON to a byte buffer: the one place where LiveTape writes JSON text.
-/// Strings are escaped minimally (`"`, `\`, control characters, DEL); other text stays UTF-8.
-public struct JSONWriter {
+public struct JSONWriter: JSONTextOutput {
     public var bytes: [UInt8]
 
     public init(capacity: Int = 256) {
@@ -12,79 +19,119 @@ public struct JSONWriter {
         self.bytes = bytes
     }
 
+    @inlinable
+    public mutating func append(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    @inlinable
+    public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes.append(contentsOf: bytes)
+    }
+}
+
+/// Growable memory that JSON is written to through a pointer: one capacity test per write, no
+/// reference counting, no uniqueness check. For text written at high rates (the decoder's walk over
+/// every field); the text is then copied out, e.g. with `copyBytes(_:)`.
+public struct JSONBuffer: ~Copyable, JSONTextOutput {
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var capacity: Int
+    @usableFromInline var written = 0
+
+    /// The bytes written so far.
+    public var count: Int { written }
+
+    public init(capacity: Int = 4096) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        base.deallocate()
+    }
+
+    @inlinable
+    public mutating func append(_ byte: UInt8) {
+        if written == capacity { grow(minimum: written + 1) }
+        base[written] = byte
+        written += 1
+    }
+
+    @inlinable
+    public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        if written + bytes.count > capacity { grow(minimum: written + bytes.count) }
+        (base + written).update(from: source, count: bytes.count)
+        written += bytes.count
+    }
+
+    @usableFromInline
+    mutating func grow(minimum: Int) {
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: max(minimum, capacity * 2))
+        larger.initialize(from: base, count: count)
+        base.deallocate()
+        base = larger
+        capacity = max(minimum, capacity * 2)
+    }
+
+    /// Forgets what was written from `count` on (to drop a walk that gave up).
+    public mutating func removeLast(from count: Int) {
+        precondition((0...self.count).contains(count))
+        written = count
+    }
+
+    /// A copy of the bytes in `range`.
+    public func copyBytes(_ range: Range<Int>) -> [UInt8] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        return Array(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+}
+
+extension JSONTextOutput where Self: ~Copyable {
     /// Appends literal JSON text, e.g. `{"kind":`.
+    @inlinable
     public mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        text.withUTF8Buffer { append($0) }
     }
 
     /// Writes `v` in decimal; `quoted`, as a JSON string (how 64-bit ids are written).
+    @inlinable
     public mutating func uint(_ v: UInt64, quoted: Bool = false) {
         digits(v, negative: false, quoted: quoted)
     }
 
+    /// Writes `v` in decimal; `quoted`, as a JSON string (how 64-bit ids are written).
+    @inlinable
+    public mutating func int(_ v: Int64, quoted: Bool = false) {
+        digits(v.magnitude, negative: v < 0, quoted: quoted)
+    }
+
     /// Writes the number in one append: sign, digits and quotes made on the stack first.
-    @inline(__always)
-    private mutating func digits(_ v: UInt64, negative: Bool, quoted: Bool) {
+    @inlinable @inline(__always)
+    mutating func digits(_ v: UInt64, negative: Bool, quoted: Bool) {
         if v < 10 && !negative && !quoted {
-            bytes.append(UInt8(ascii: "0") + UInt8(v))
+            append(UInt8(ascii: "0") + UInt8(v))
             return
         }
         var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a quote, a sign, 20 digits, a quote
         withUnsafeMutableBytes(of: &text) { d in
-            Self.digitPairs.withUnsafeBufferPointer { pairs in
-                var end = 24
-                if quoted {
-                    end -= 1
-                    d[end] = UInt8(ascii: "\"")
-                }
-                var value = v
-                while value >= 100 {
-                    let pair = Int(value % 100) * 2
-                    value /= 100
-                    end -= 2
-                    d[end] = pairs[pair]
-                    d[end + 1] = pairs[pair + 1]
-                }
-                if value >= 10 {
-                    end -= 2
-                    d[end] = pairs[Int(value) * 2]
-                    d[end + 1] = pairs[Int(value) * 2 + 1]
-                } else {
-                    end -= 1
-                    d[end] = UInt8(ascii: "0") + UInt8(value)
-                }
-                if negative {
-                    end -= 1
-                    d[end] = UInt8(ascii: "-")
-                }
-                if quoted {
-                    end -= 1
-                    d[end] = UInt8(ascii: "\"")
-                }
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[end...]))
-            }
+            let start = JSONDigits.format(v, negative: negative, quoted: quoted, into: d)
+            append(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[start...]))
         }
-    }
-
-    /// "00" to "99", two digits at a time.
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
-
-    /// Writes `v` in decimal; `quoted`, as a JSON string (how 64-bit ids are written).
-    public mutating func int(_ v: Int64, quoted: Bool = false) {
-        digits(v.magnitude, negative: v < 0, quoted: quoted)
     }
 
     /// Integral doubles below 1e15 as integers, others in Swift's shortest round-trip form;
     /// NaN and the infinities, which JSON lacks, as the strings "NaN", "Infinity", "-Infinity".
     public mutating func double(_ d: Double) {
         if d.isNaN {
-            string("NaN")
+            raw("\"NaN\"")
         } else if d.isInfinite {
-            string(d < 0 ? "-Infinity" : "Infinity")
+            d < 0 ? raw("\"-Infinity\"") : raw("\"Infinity\"")
         } else if d == d.rounded(.towardZero), abs(d) < 1e15 {
             int(Int64(d))
         } else {
-            bytes.append(contentsOf: d.description.utf8)
+            var text = d.description
+            text.withUTF8 { append($0) }
         }
     }
 
@@ -101,8 +148,9 @@ public struct JSONWriter {
     /// Writes bytes as a JSON string when they are valid UTF-8, checked in the same pass; false when
     /// they are not, with part of the string written (for writers that then discard what they wrote).
     /// Skips eight bytes at a time while they are ASCII that needs no escaping.
+    @inlinable
     public mutating func string(validatingUTF8 p: UnsafeBufferPointer<UInt8>) -> Bool {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         var runStart = 0
         var i = 0
         while i < p.count {
@@ -113,41 +161,18 @@ public struct JSONWriter {
                 let length = UTF8Bytes.sequenceLength(p, at: i)
                 if length == 0 { return false }
                 i += length
-            } else if Self.needsEscape(b) {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart..<i]))
-                escape(b)
+            } else if JSONEscape.needed(b) {
+                append(UnsafeBufferPointer(rebasing: p[runStart..<i]))
+                JSONEscape.withEscape(b) { append($0) }
                 i += 1
                 runStart = i
             } else {
                 i += 1
             }
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[runStart...]))
-        bytes.append(UInt8(ascii: "\""))
+        append(UnsafeBufferPointer(rebasing: p[runStart...]))
+        append(UInt8(ascii: "\""))
         return true
-    }
-
-    @inline(__always)
-    private static func needsEscape(_ b: UInt8) -> Bool {
-        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private mutating func escape(_ b: UInt8) {
-        bytes.append(UInt8(ascii: "\\"))
-        switch b {
-        case 0x22, 0x5C: bytes.append(b)
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        default:
-            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-            bytes.append(Self.hexDigits[Int(b >> 4)])
-            bytes.append(Self.hexDigits[Int(b & 0x0F)])
-        }
     }
 
     /// Writes a value canonically: keys in their stored order, no white space.
@@ -159,22 +184,103 @@ public struct JSONWriter {
         case .double(let d): double(d)
         case .string(let s): string(s)
         case .array(let items):
-            bytes.append(UInt8(ascii: "["))
+            append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 self.value(item)
             }
-            bytes.append(UInt8(ascii: "]"))
+            append(UInt8(ascii: "]"))
         case .object(let pairs):
-            bytes.append(UInt8(ascii: "{"))
+            append(UInt8(ascii: "{"))
             for (i, (key, item)) in pairs.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                if i > 0 { append(UInt8(ascii: ",")) }
                 string(key)
-                bytes.append(UInt8(ascii: ":"))
+                append(UInt8(ascii: ":"))
                 self.value(item)
             }
-            bytes.append(UInt8(ascii: "}"))
-        case .encoded(let encoded): bytes.append(contentsOf: encoded.bytes)
+            append(UInt8(ascii: "}"))
+        case .encoded(let encoded): encoded.bytes.withUnsafeBufferPointer { append($0) }
+        }
+    }
+}
+
+/// Decimal digits, written from the end of a 24-byte space.
+@usableFromInline
+enum JSONDigits {
+    /// "00" to "99", two digits at a time.
+    @usableFromInline
+    static let pairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
+
+    /// Writes `v` (with its sign and quotes) so that it ends at the end of `d`, 24 bytes; returns where it starts.
+    @usableFromInline
+    static func format(_ v: UInt64, negative: Bool, quoted: Bool, into d: UnsafeMutableRawBufferPointer) -> Int {
+        pairs.withUnsafeBufferPointer { pairs in
+            var end = 24
+            if quoted {
+                end -= 1
+                d[end] = UInt8(ascii: "\"")
+            }
+            var value = v
+            while value >= 100 {
+                let pair = Int(value % 100) * 2
+                value /= 100
+                end -= 2
+                d[end] = pairs[pair]
+                d[end + 1] = pairs[pair + 1]
+            }
+            if value >= 10 {
+                end -= 2
+                d[end] = pairs[Int(value) * 2]
+                d[end + 1] = pairs[Int(value) * 2 + 1]
+            } else {
+                end -= 1
+                d[end] = UInt8(ascii: "0") + UInt8(value)
+            }
+            if negative {
+                end -= 1
+                d[end] = UInt8(ascii: "-")
+            }
+            if quoted {
+                end -= 1
+                d[end] = UInt8(ascii: "\"")
+            }
+            return end
+        }
+    }
+}
+
+/// The escapes of JSON strings.
+@usableFromInline
+enum JSONEscape {
+    @inlinable @inline(__always)
+    static func needed(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F
+    }
+
+    /// Calls `body` with the escape of `b` (one that `needed(_:)` accepts), made on the stack.
+    @usableFromInline
+    static func withEscape(_ b: UInt8, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var text: UInt64 = 0
+        withUnsafeMutableBytes(of: &text) { d in
+            d[0] = UInt8(ascii: "\\")
+            var count = 2
+            switch b {
+            case 0x22, 0x5C: d[1] = b
+            case 0x0A: d[1] = UInt8(ascii: "n")
+            case 0x0D: d[1] = UInt8(ascii: "r")
+            case 0x09: d[1] = UInt8(ascii: "t")
+            case 0x08: d[1] = UInt8(ascii: "b")
+            case 0x0C: d[1] = UInt8(ascii: "f")
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                d[1] = UInt8(ascii: "u")
+                d[2] = UInt8(ascii: "0")
+                d[3] = UInt8(ascii: "0")
+                d[4] = hex.utf8Start[Int(b >> 4)]
+                d[5] = hex.utf8Start[Int(b & 0x0F)]
+                count = 6
+            }
+            body(UnsafeBufferPointer(start: d.bindMemory(to: UInt8.self).baseAddress, count: count))
         }
     }
 }

@@ -1,7 +1,7 @@
 /// UTF-8 checks over raw bytes, without building a `String`.
 public enum UTF8Bytes {
     /// Length of the valid UTF-8 sequence starting at `i` (whose lead byte is >= 0x80), or 0.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func sequenceLength(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let n = p.count
         let b0 = p[i]
@@ -54,7 +54,7 @@ public enum UTF8Bytes {
 
     /// The index past the groups of eight bytes from `start` on that are all ASCII a JSON string
     /// keeps as is (no control character, `"`, `\` or DEL): where a byte-by-byte look must take over.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func plainGroupsEnd(_ p: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var i = start
         guard let base = p.baseAddress else { return i }
@@ -88,18 +88,19 @@ public enum UTF8Bytes {
 }
 
 /// Tests on eight bytes at once, packed in a `UInt64`.
+@usableFromInline
 enum SWAR {
-    static let ones: UInt64 = 0x0101_0101_0101_0101
-    static let high: UInt64 = 0x8080_8080_8080_8080
+    @inlinable static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inlinable static var high: UInt64 { 0x8080_8080_8080_8080 }
 
     /// Whether some byte of `x` is zero.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func hasZero(_ x: UInt64) -> Bool {
         (x &- ones) & ~x & high != 0
     }
 
     /// Whether some byte of `x` is a control character, `"`, `\` or DEL: one a JSON string escapes.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func hasEscaped(_ x: UInt64) -> Bool {
         (x &- ones &* 0x20) & ~x & high != 0
             || hasZero(x ^ (ones &* 0x22)) || hasZero(x ^ (ones &* 0x5C)) || hasZero(x ^ (ones &* 0x7F))

@@ -84,12 +84,24 @@ final class EncodingTable: @unchecked Sendable {
         keys.deallocate()
     }
 
-    /// The field `number` of message `message`; `.absent` when the schema does not declare it.
+    /// The fields of message `message` numbered below `denseLimit`, by number: looked up once per message walked.
     @inline(__always)
-    func field(_ message: Int, _ number: Int) -> Field {
+    func denseFields(_ message: Int) -> UnsafeBufferPointer<Field> {
         let (start, count) = starts[message]
-        if number < count { return fields[start + number] }
+        return UnsafeBufferPointer(rebasing: fields[start..<(start + count)])
+    }
+
+    /// The field `number` of message `message`, whose fields below `denseLimit` are `dense`; `.absent` when the
+    /// schema does not declare it.
+    @inline(__always)
+    func field(_ message: Int, _ number: Int, dense: UnsafeBufferPointer<Field>) -> Field {
+        if number < dense.count { return dense[number] }
         return number < Self.denseLimit || sparse.isEmpty ? Field() : sparse[Self.sparseKey(message, number)] ?? Field()
+    }
+
+    /// The field `number` of message `message`; `.absent` when the schema does not declare it.
+    func field(_ message: Int, _ number: Int) -> Field {
+        field(message, number, dense: denseFields(message))
     }
 
     /// The name of field `number` of message `message`, or the number when the schema does not declare it.
@@ -135,6 +147,7 @@ struct EncodingWalk {
     private let capture: FieldNumbers
     private let rootPath: String
     var unknown: [UnknownField] = []
+    /// The ranges of the top-level fields numbered in `capture`, appended in wire order.
     var captured: [(number: Int, range: Range<Int>)] = []
 
     /// `base` must point at the storage of `bytes`, kept alive by the caller for the walk.
@@ -147,26 +160,25 @@ struct EncodingWalk {
         self.offsetBase = offsetBase
         self.capture = capture
         rootPath = path
-        // A fetch result captures a handful of messages: room for them without regrowing.
-        if !capture.isEmpty { captured.reserveCapacity(8) }
     }
 
     /// Writes message `message` (its position in the schema) found in `range`; false when the tree is needed.
     mutating func encode(_ message: Int, range: Range<Int>, depth: Int, path: UnsafePointer<PathStep>? = nil,
-                         into out: inout JSONWriter) -> Bool {
+                         into out: inout JSONBuffer) -> Bool {
         var reader = UnsafeWireReader(base, range: range)
         var current = -1
         var close: UInt8 = 0
         var count = 0  // values written in the current repeated field or map
         var mapKeys: [String] = []
-        out.bytes.append(UInt8(ascii: "{"))
+        let dense = table.denseFields(message)
+        out.append(UInt8(ascii: "{"))
         do {
             while let field = try reader.next() {
                 if depth == 0, capture.contains(field.number), case .lengthDelimited(let r) = field.value {
                     captured.append((field.number, r))
                     continue
                 }
-                let entry = table.field(message, field.number)
+                let entry = table.field(message, field.number, dense: dense)
                 guard entry.shape != .absent else {
                     withUnsafePointer(to: PathStep(message: message, number: field.number, parent: path)) {
                         recordUnknown(field, path: $0, depth: depth)
@@ -179,7 +191,7 @@ struct EncodingWalk {
                     var keyStart = Int(entry.keyStart)
                     if current >= 0 {
                         guard current < field.number else { return false }
-                        if close != 0 { out.bytes.append(close) }
+                        if close != 0 { out.append(close) }
                     } else {
                         keyStart += 1  // the first key: no comma
                     }
@@ -187,13 +199,13 @@ struct EncodingWalk {
                     close = entry.close
                     count = 0
                     if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
-                    out.bytes.append(contentsOf: UnsafeBufferPointer(
+                    out.append(UnsafeBufferPointer(
                         rebasing: table.keys[keyStart..<Int(entry.keyStart + entry.keyCount)]))
-                    if entry.open != 0 { out.bytes.append(entry.open) }
+                    if entry.open != 0 { out.append(entry.open) }
                 }
                 if entry.shape == .map {
                     guard case .lengthDelimited(let range) = field.value, depth < maxDepth else { return false }
-                    if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+                    if count > 0 { out.append(UInt8(ascii: ",")) }
                     count += 1
                     let step = PathStep(message: message, number: field.number, parent: path)
                     guard withUnsafePointer(to: step, {
@@ -206,8 +218,8 @@ struct EncodingWalk {
         } catch {
             return false
         }
-        if close != 0 { out.bytes.append(close) }
-        out.bytes.append(UInt8(ascii: "}"))
+        if close != 0 { out.append(close) }
+        out.append(UInt8(ascii: "}"))
         return true
     }
 
@@ -215,9 +227,9 @@ struct EncodingWalk {
     /// in a repeated field); false for the tree path.
     private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int,
                                       path: UnsafePointer<PathStep>?, depth: Int,
-                                      count: inout Int, into out: inout JSONWriter) -> Bool {
-        @inline(__always) func separate(_ out: inout JSONWriter) {
-            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+                                      count: inout Int, into out: inout JSONBuffer) -> Bool {
+        @inline(__always) func separate(_ out: inout JSONBuffer) {
+            if count > 0 { out.append(UInt8(ascii: ",")) }
             count += 1
         }
         switch (entry.shape, field.value) {
@@ -248,7 +260,7 @@ struct EncodingWalk {
     }
 
     /// Writes the values of a packed repeated integral field.
-    private func writePacked(_ kind: ScalarKind, range: Range<Int>, count: inout Int, into out: inout JSONWriter) -> Bool {
+    private func writePacked(_ kind: ScalarKind, range: Range<Int>, count: inout Int, into out: inout JSONBuffer) -> Bool {
         let width: Int
         switch kind.packedWireType {
         case .fixed32: width = 4
@@ -269,7 +281,7 @@ struct EncodingWalk {
                 position += width
             }
             guard let scalar = Scalar(kind, value) else { return false }
-            if count > 0 { out.bytes.append(UInt8(ascii: ",")) }
+            if count > 0 { out.append(UInt8(ascii: ",")) }
             count += 1
             scalar.write(into: &out)
         }
@@ -280,7 +292,7 @@ struct EncodingWalk {
     /// occurrence of each winning and absent ones read as their defaults; false for the tree path.
     private mutating func encodeMapEntry(_ entryMessage: Int, range: Range<Int>, depth: Int, path: UnsafePointer<PathStep>,
                                          keys: inout [String],
-                                         into out: inout JSONWriter) -> Bool {
+                                         into out: inout JSONBuffer) -> Bool {
         var reader = UnsafeWireReader(base, range: range)
         var keyField: WireField?
         var valueField: WireField?
@@ -313,7 +325,7 @@ struct EncodingWalk {
         guard !keys.contains(key) else { return false }
         keys.append(key)
         out.string(key)
-        out.bytes.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: ":"))
         guard let valueField else {
             switch valueEntry.shape {
             case .integral, .floating: out.value(valueEntry.scalar.defaultJSON)

@@ -64,7 +64,7 @@ public struct FieldDecoder: Sendable {
 
     /// Room for the JSON of a walk that captures fields (a frame's, a fetch result's or an envelope's
     /// fields, a few hundred bytes): twice the bytes walked, as other walks take, would mostly be the
-    /// captured payload's, and an allocation too large for malloc's per-thread cache.
+    /// captured payload's.
     private static let capturingWalkCapacity = 640
 
     /// Decodes `bytes[range]` as the message `message`; offsets in the result are relative to `range.lowerBound`.
@@ -74,21 +74,45 @@ public struct FieldDecoder: Sendable {
     public func decode(_ bytes: [UInt8], range: Range<Int>? = nil, as message: MessageSchema, path: String? = nil,
                        capture: Set<Int> = [], encoded: Bool = false) -> FieldDecoding {
         let range = range ?? 0..<bytes.count
-        let path = path ?? message.name
         let capture = FieldNumbers(capture)
         if encoded {
-            let encoding = bytes.withUnsafeBufferPointer { p -> FieldDecoding? in
-                var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
-                                           capture: capture, path: path)
-                var out = JSONWriter(capacity: capture.isEmpty ? range.count * 2 : Self.capturingWalkCapacity)
-                guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
-                return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.bytes)), unknown: encoder.unknown,
-                                     issues: [], error: nil, captured: encoder.captured)
+            var out = JSONBuffer(capacity: capture.isEmpty ? range.count * 2 : Self.capturingWalkCapacity)
+            var captured: [(number: Int, range: Range<Int>)] = []
+            if let walk = encode(bytes, range: range, as: message, path: path, capture: capture, captured: &captured, into: &out) {
+                return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.copyBytes(walk.json))), unknown: walk.unknown,
+                                     issues: [], error: nil, captured: captured)
             }
-            if let encoding { return encoding }
         }
+        return decodeTree(bytes, range: range, as: message, path: path, capture: capture)
+    }
+
+    /// Writes `bytes[range]`, the message `message`, as canonical JSON at the end of `out` while walking it (as
+    /// `decode` with `encoded` does), and the ranges of the fields numbered in `capture` to `captured`; nil, with
+    /// `out` and `captured` as they were, when only the tree can say it right.
+    func encode(_ bytes: [UInt8], range: Range<Int>, as message: MessageSchema, path: String? = nil, capture: FieldNumbers,
+                captured: inout [(number: Int, range: Range<Int>)], into out: inout JSONBuffer) -> EncodedWalk? {
+        let start = out.count, capturedBefore = captured.count
+        let unknown = bytes.withUnsafeBufferPointer { p -> [UnknownField]? in
+            var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
+                                       capture: capture, path: path ?? message.name)
+            swap(&encoder.captured, &captured)
+            defer { swap(&encoder.captured, &captured) }
+            guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
+            return encoder.unknown
+        }
+        guard let unknown else {
+            out.removeLast(from: start)
+            captured.removeLast(captured.count - capturedBefore)
+            return nil
+        }
+        return EncodedWalk(json: start..<out.count, unknown: unknown)
+    }
+
+    /// Decodes `bytes[range]` as the message `message` into a tree (see `decode`).
+    func decodeTree(_ bytes: [UInt8], range: Range<Int>, as message: MessageSchema, path: String? = nil,
+                    capture: FieldNumbers = .none) -> FieldDecoding {
         var walk = Walk(decoder: self, bytes: bytes, base: range.lowerBound, capture: capture)
-        let (fields, error) = walk.message(message, range: range, path: path, depth: 0)
+        let (fields, error) = walk.message(message, range: range, path: path ?? message.name, depth: 0)
         return FieldDecoding(fields: fields, unknown: walk.unknown, issues: walk.issues,
                              error: error.map { $0.shifted(by: -walk.base) }, captured: walk.captured)
     }
@@ -101,6 +125,12 @@ public struct FieldDecoder: Sendable {
     }
 }
 
+/// Where an encoding walk wrote a message's canonical JSON, and the fields it did not know.
+struct EncodedWalk {
+    var json: Range<Int>
+    var unknown: [UnknownField]
+}
+
 /// A set of field numbers, tested without hashing for the numbers below 64.
 struct FieldNumbers {
     private var low: UInt64 = 0
@@ -111,6 +141,9 @@ struct FieldNumbers {
             if (0..<64).contains(number) { low |= 1 << number } else { others.insert(number) }
         }
     }
+
+    /// No numbers.
+    static let none = FieldNumbers([])
 
     var isEmpty: Bool { low == 0 && others.isEmpty }
 

@@ -29,7 +29,8 @@ public struct PushFrameDecoder: Sendable {
 
     /// The numbers of the fields captured rather than decoded: a frame's payload, a fetch result's messages,
     /// a message's payload.
-    private static let framePayload: Set<Int> = [8], fetchResultMessages: Set<Int> = [1], messagePayload: Set<Int> = [2]
+    private static let framePayload: Set<Int> = [8], fetchResultMessages: Set<Int> = [1]
+    private static let messagePayloadNumbers = FieldNumbers([2])
 
     /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
     public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
@@ -128,20 +129,29 @@ public struct PushFrameDecoder: Sendable {
     }
 
     /// Decodes a `ProtoMessageFetchResult`: the envelope fields, then every inner message by its `method`.
+    /// The JSON of the envelopes and messages is written in one buffer and kept in one array that they share.
     public func decodeFetchResult(_ bytes: [UInt8]) -> DecodedFetchResult {
         let walk = fields.decode(bytes, as: fetchResultSchema, capture: Self.fetchResultMessages, encoded: true)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         var messages: [DecodedMessage] = []
+        var placed: [MessageJSON] = []
+        messages.reserveCapacity(walk.captured.count)
+        placed.reserveCapacity(walk.captured.count)
+        var json = JSONBuffer(capacity: bytes.count * 2 + 256)
+        var captured: [(number: Int, range: Range<Int>)] = []
         for (index, entry) in walk.captured.enumerated() {
-            let message = decodeMessage(bytes, envelope: entry.range, index: index)
+            let (message, place) = decodeMessage(bytes, envelope: entry.range, index: index, captured: &captured, json: &json)
             if let error = message.error { errors.append(error) }
             errors += message.issueErrors
             if message.isUnknownMethod {
                 notices.append(Notice(kind: .unknownMethod, detail: "method '\(message.method)' decoded without a schema"))
             }
             messages.append(message)
+            placed.append(place)
         }
+        let shared = json.copyBytes(0..<json.count)
+        for index in messages.indices { placed[index].fill(&messages[index], from: shared) }
         if let error = walk.error {
             errors.append(DecodeError(stage: .fetchResult, message: error.description, offset: error.offset,
                                       payloadSize: bytes.count, partial: walk.fields))
@@ -153,20 +163,39 @@ public struct PushFrameDecoder: Sendable {
                                   errors: errors, notices: notices)
     }
 
-    private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int) -> DecodedMessage {
-        let envelope = fields.decode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload, encoded: true)
+    /// The message whose envelope is `bytes[range]`, its JSON written to `json` as `decodeMessage(method:schema:…)`
+    /// says; `captured` is room for the envelope's payload range.
+    private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int,
+                               captured: inout [(number: Int, range: Range<Int>)],
+                               json: inout JSONBuffer) -> (DecodedMessage, MessageJSON) {
+        captured.removeAll(keepingCapacity: true)
+        var envelope: FieldDecoding
+        let envelopeJSON: Range<Int>?
+        if let walk = fields.encode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayloadNumbers,
+                                    captured: &captured, into: &json) {
+            envelope = FieldDecoding(fields: .null, unknown: walk.unknown, issues: [], error: nil)
+            envelopeJSON = walk.json
+        } else {
+            envelope = fields.decodeTree(bytes, range: range, as: envelopeSchema, capture: Self.messagePayloadNumbers)
+            captured = envelope.captured
+            envelope.captured = []
+            envelopeJSON = nil
+        }
         let (method, messageSchema, msgID) = methodAndID(bytes, envelope: range)
-        let payload = envelope.captured.last?.range ?? range.lowerBound..<range.lowerBound
+        let payload = captured.last?.range ?? range.lowerBound..<range.lowerBound
         if let error = envelope.error {
-            return DecodedMessage(
+            let message = DecodedMessage(
                 index: index, method: method, envelope: envelope.fields, msgID: msgID,
                 payload: bytes[payload], fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
                 issues: envelope.issues,
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
                                    index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
+            return (message, MessageJSON(envelope: envelopeJSON))
         }
-        return decodeMessage(method: method, schema: messageSchema, in: bytes, payload: payload, index: index,
-                             envelope: envelope, msgID: msgID)
+        var (message, place) = decodeMessage(method: method, schema: messageSchema, in: bytes, payload: payload, index: index,
+                                             envelope: envelope, msgID: msgID, json: &json)
+        place.envelope = envelopeJSON
+        return (message, place)
     }
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
@@ -236,24 +265,35 @@ public struct PushFrameDecoder: Sendable {
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
     public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
-        decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload, payload: payload.indices,
-                      index: index, envelope: nil, msgID: nil)
+        var json = JSONBuffer(capacity: payload.count * 2)
+        var (message, place) = decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload,
+                                             payload: payload.indices, index: index, envelope: nil, msgID: nil, json: &json)
+        place.fill(&message, from: json.copyBytes(0..<json.count))
+        return message
     }
 
     /// The message in `bytes[payload]` with what its `envelope`, when it came in one, says beside it:
     /// decoded in place (offsets relative to the payload) and built once, as each copy of it retains
-    /// every one of its fields.
+    /// every one of its fields. When the walk writes its fields as JSON, they go to `json`, and the message
+    /// holds `.null` for them until `MessageJSON.fill` puts them in.
     private func decodeMessage(method: String, schema messageSchema: MessageSchema?, in bytes: [UInt8], payload: Range<Int>,
-                               index: Int, envelope: FieldDecoding?, msgID: String?) -> DecodedMessage {
+                               index: Int, envelope: FieldDecoding?, msgID: String?,
+                               json: inout JSONBuffer) -> (DecodedMessage, MessageJSON) {
+        var place = MessageJSON()
+        var noCaptures: [(number: Int, range: Range<Int>)] = []
         let fields: JSONValue, unknown: [UnknownField], issues: [FieldIssue], error: WireError?
-        if let messageSchema {
-            let walk = self.fields.decode(bytes, range: payload, as: messageSchema, encoded: true)
+        if let messageSchema, let walk = self.fields.encode(bytes, range: payload, as: messageSchema, capture: .none,
+                                                            captured: &noCaptures, into: &json) {
+            (fields, unknown, issues, error) = (.null, walk.unknown, [], nil)
+            place.fields = walk.json
+        } else if let messageSchema {
+            let walk = self.fields.decodeTree(bytes, range: payload, as: messageSchema)
             (fields, unknown, issues, error) = (walk.fields, walk.unknown, walk.issues, walk.error)
         } else {
             (fields, error) = self.fields.decodeRaw(bytes, range: payload)
             (unknown, issues) = ([], [])
         }
-        return DecodedMessage(
+        let message = DecodedMessage(
             index: index, method: method, envelope: envelope?.fields ?? .object([]), msgID: msgID,
             payload: bytes[payload], fields: fields, isUnknownMethod: messageSchema == nil,
             unknown: (envelope?.unknown ?? []) + unknown, issues: (envelope?.issues ?? []) + issues,
@@ -261,5 +301,18 @@ public struct PushFrameDecoder: Sendable {
                 DecodeError(stage: .message, message: $0.description, method: method, index: index,
                             offset: $0.offset, payloadSize: payload.count, partial: fields)
             })
+        return (message, place)
+    }
+}
+
+/// Where a message's envelope and fields were written as JSON in the buffer of its fetch result, when they were.
+private struct MessageJSON {
+    var envelope: Range<Int>?
+    var fields: Range<Int>?
+
+    /// Puts the JSON into `message`, from `shared`: the buffer's bytes.
+    func fill(_ message: inout DecodedMessage, from shared: [UInt8]) {
+        if let envelope { message.envelope = .encoded(EncodedJSON(canonical: shared[envelope])) }
+        if let fields { message.fields = .encoded(EncodedJSON(canonical: shared[fields])) }
     }
 }

@@ -91,7 +91,7 @@ enum Scalar {
     }
 
     @inline(__always)
-    func write(into out: inout JSONWriter) {
+    func write<Output: JSONTextOutput & ~Copyable>(into out: inout Output) {
         switch self {
         case .int(let n): out.int(n)
         case .bool(let b): b ? out.raw("true") : out.raw("false")

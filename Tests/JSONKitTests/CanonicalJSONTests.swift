@@ -118,4 +118,29 @@ import JSONKit
             #expect(!bytes.withUnsafeBufferPointer { writer.string(validatingUTF8: $0) }, "\(bytes)")
         }
     }
+
+    /// The pointer-written buffer makes the same text as the array writer, growing from a small start,
+    /// and forgets what a walk that gave up wrote.
+    @Test func bufferWritesTheWritersText() {
+        let values: [JSONValue] = [
+            .null, true, -12, .double(3.5), .double(.nan), "主播 \"hi\"\n\u{1}\u{7F}", [1, "x", ["k": false, "n": .null]],
+            .encoded(EncodedJSON(canonical: Array(#"{"a":[1,2]}"#.utf8))),
+            .string(String(repeating: "long text ", count: 40)),
+        ]
+        var buffer = JSONBuffer(capacity: 1)
+        var writer = JSONWriter(capacity: 1)
+        for value in values {
+            buffer.value(value)
+            writer.value(value)
+            buffer.int(-9_007_199_254_740_993, quoted: true)
+            writer.int(-9_007_199_254_740_993, quoted: true)
+        }
+        #expect(buffer.copyBytes(0..<buffer.count) == writer.bytes)
+        let kept = buffer.count
+        buffer.raw(#"{"partial":"#)
+        buffer.removeLast(from: kept)
+        buffer.append(UInt8(ascii: "!"))
+        #expect(buffer.copyBytes(0..<buffer.count) == writer.bytes + [UInt8(ascii: "!")])
+        #expect(buffer.copyBytes(2..<5) == Array(writer.bytes[2..<5]))
+    }
 }

@@ -38,6 +38,8 @@ import WebcastDecoder
                 for inner in result.messages where !inner.isUnknownMethod {
                     let walk = try bothWays(inner.method, Array(inner.payload))
                     if Self.isEncoded(walk.fields) { encodedCount += 1 }
+                    // As read from the fetch result's shared JSON.
+                    #expect(CanonicalJSON.string(inner.fields) == CanonicalJSON.string(walk.fields))
                 }
             }
         }

@@ -247,6 +247,39 @@ import WireKit
         #expect(decoded.messages.first?.fields["delete_msg_ids"] == ["1", "7400000000000000000"])
     }
 
+    /// The messages of a fetch result share one JSON buffer: one that only the tree can decode (its fields out of
+    /// number order), or whose envelope is out of order, leaves no trace in its neighbours, and each message reads
+    /// as when it is decoded alone.
+    @Test func messagesOfAFetchResultReadAsAlone() throws {
+        let chat = Build.bytes(Build.chat("first"))
+        let outOfOrder: [UInt8] = [0x1A, 0x02, 0x68, 0x69] + Build.bytes(Build.chat("second"))  // content, then common
+        let last = Build.bytes(Build.chat("last 主播"))
+        var envelope = Build.envelope("WebcastChatMessage", last, msgID: 3)
+        envelope.msgType = 2
+        // The envelope's fields out of order: msg_type, then method and the rest.
+        let reordered = [0x20, 0x02] + Build.bytes(Build.envelope("WebcastChatMessage", last, msgID: 3))
+        let result = decoder.decodeFetchResult(Build.fetchResult([
+            Build.bytes(Build.envelope("WebcastChatMessage", chat, msgID: 1)),
+            Build.bytes(Build.envelope("WebcastChatMessage", outOfOrder, msgID: 2)),
+            reordered, Build.bytes(envelope),
+        ]))
+        #expect(result.errors.isEmpty)
+        try #require(result.messages.count == 4)
+        let payloads = [chat, outOfOrder, last, last]
+        for (message, payload) in zip(result.messages, payloads) {
+            let alone = decoder.decodeMessage(method: "WebcastChatMessage", payload: payload)
+            #expect(CanonicalJSON.string(message.fields) == CanonicalJSON.string(alone.fields))
+        }
+        #expect(result.messages[0].fields["content"] == "first")
+        #expect(result.messages[1].fields["content"] == "second")  // the last of a singular field wins
+        for index in [2, 3] {
+            #expect(result.messages[index].envelope == ["method": "WebcastChatMessage", "msg_id": "3", "msg_type": 2])
+        }
+        if case .encoded = result.messages[1].fields { Issue.record("out-of-order fields must come as a tree") }
+        if case .encoded = result.messages[2].envelope { Issue.record("an out-of-order envelope must come as a tree") }
+        #expect(CanonicalJSON.string(result.messages[2].envelope) == CanonicalJSON.string(result.messages[3].envelope))
+    }
+
     @Test func bytesThatAreNotProtobufAreAFrameError() throws {
         let frame = decoder.decodeFrame(Array("GET / HTTP/1.1\r\n".utf8))
         let error = try #require(frame.errors.first)
