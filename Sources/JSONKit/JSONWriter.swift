@@ -4,6 +4,9 @@
 public protocol JSONTextOutput: ~Copyable {
     mutating func append(_ byte: UInt8)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
+    /// Appends `count` bytes from `source`, past which bytes can be read up to the next multiple of
+    /// `JSONBuffer.padding` (so that they can be moved that many at a time).
+    mutating func appendPadded(_ source: UnsafeRawPointer, count: Int)
 }
 
 /// Appends compact JSON to a byte buffer: the one place where LiveTape writes JSON text.
@@ -27,6 +30,11 @@ public struct JSONWriter: JSONTextOutput {
     @inlinable
     public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes.append(contentsOf: bytes)
+    }
+
+    @inlinable
+    public mutating func appendPadded(_ source: UnsafeRawPointer, count: Int) {
+        append(UnsafeBufferPointer(start: source.assumingMemoryBound(to: UInt8.self), count: count))
     }
 }
 
@@ -63,6 +71,25 @@ public struct JSONBuffer: ~Copyable, JSONTextOutput {
         if written + bytes.count > capacity { grow(minimum: written + bytes.count) }
         (base + written).update(from: source, count: bytes.count)
         written += bytes.count
+    }
+
+    /// How many bytes `appendPadded` moves at a time.
+    @inlinable public static var padding: Int { 32 }
+
+    /// Moves 32 bytes at a time (once, for most keys and numbers), rather than calling `memmove`: a short
+    /// copy of varying length costs a branch that is hard to predict.
+    @inlinable @inline(__always)
+    public mutating func appendPadded(_ source: UnsafeRawPointer, count: Int) {
+        let padded = (count + Self.padding - 1) & ~(Self.padding - 1)
+        if written + padded > capacity { grow(minimum: written + padded) }
+        let target = UnsafeMutableRawPointer(base + written)
+        var offset = 0
+        repeat {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD32<UInt8>.self),
+                              toByteOffset: offset, as: SIMD32<UInt8>.self)
+            offset += Self.padding
+        } while offset < count
+        written += count
     }
 
     @usableFromInline
@@ -113,10 +140,11 @@ extension JSONTextOutput where Self: ~Copyable {
             append(UInt8(ascii: "0") + UInt8(v))
             return
         }
-        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: a quote, a sign, 20 digits, a quote
+        // The number is made in the first 24 bytes (a quote, a sign, 20 digits, a quote); the rest is padding.
+        var text = (SIMD32<UInt8>(), SIMD32<UInt8>())
         withUnsafeMutableBytes(of: &text) { d in
             let start = JSONDigits.format(v, negative: negative, quoted: quoted, into: d)
-            append(UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[start...]))
+            appendPadded(d.baseAddress! + start, count: 24 - start)
         }
     }
 
@@ -211,7 +239,7 @@ enum JSONDigits {
     @usableFromInline
     static let pairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
 
-    /// Writes `v` (with its sign and quotes) so that it ends at the end of `d`, 24 bytes; returns where it starts.
+    /// Writes `v` (with its sign and quotes) so that it ends at byte 24 of `d`; returns where it starts.
     @usableFromInline
     static func format(_ v: UInt64, negative: Bool, quoted: Bool, into d: UnsafeMutableRawBufferPointer) -> Int {
         pairs.withUnsafeBufferPointer { pairs in

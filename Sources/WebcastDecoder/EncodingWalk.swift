@@ -74,7 +74,9 @@ final class EncodingTable: @unchecked Sendable {
         }
         self.sparse = sparse
         self.names = names
-        keys = .allocate(capacity: max(1, keyBytes.count))
+        // Padded so that any key can be copied in whole 32-byte moves.
+        keys = .allocate(capacity: keyBytes.count + JSONBuffer.padding)
+        keys.initialize(repeating: 0)
         _ = keys.initialize(from: keyBytes)
     }
 
@@ -138,28 +140,29 @@ extension EncodingTable.Field {
 /// of number order, a singular field seen twice, a repeated map key, a wire error, a value the
 /// schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
 struct EncodingWalk {
+    /// The schema's table, kept alive by the decoder for the walk.
     private let table: EncodingTable
-    private let bytes: [UInt8]
     private let base: UnsafePointer<UInt8>
     private let maxDepth: Int
-    /// Where the message walked starts: offsets are reported relative to it.
-    private let offsetBase: Int
     private let capture: FieldNumbers
-    private let rootPath: String
-    var unknown: [UnknownField] = []
+    /// The fields the schema does not declare, in wire order; the caller decodes their values.
+    var unknown: [FoundUnknown] = []
     /// The ranges of the top-level fields numbered in `capture`, appended in wire order.
     var captured: [(number: Int, range: Range<Int>)] = []
 
-    /// `base` must point at the storage of `bytes`, kept alive by the caller for the walk.
-    init(decoder: FieldDecoder, bytes: [UInt8], base: UnsafePointer<UInt8>, offsetBase: Int, capture: FieldNumbers,
-         path: String) {
-        table = decoder.schema.encoding
-        self.bytes = bytes
-        self.base = base
-        maxDepth = decoder.maxDepth
-        self.offsetBase = offsetBase
+    /// A field that the schema does not declare, found at `depth`: `steps` is its path below the message walked.
+    struct FoundUnknown {
+        var steps: [String]
+        var field: WireField
+        var depth: Int
+    }
+
+    /// `bytes` must hold the bytes walked, kept alive by the caller for the walk.
+    init(table: EncodingTable, bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, capture: FieldNumbers) {
+        self.table = table
+        base = bytes.baseAddress!
+        self.maxDepth = maxDepth
         self.capture = capture
-        rootPath = path
     }
 
     /// Writes message `message` (its position in the schema) found in `range`; false when the tree is needed.
@@ -199,8 +202,8 @@ struct EncodingWalk {
                     close = entry.close
                     count = 0
                     if !mapKeys.isEmpty { mapKeys.removeAll(keepingCapacity: true) }
-                    out.append(UnsafeBufferPointer(
-                        rebasing: table.keys[keyStart..<Int(entry.keyStart + entry.keyCount)]))
+                    out.appendPadded(UnsafeRawPointer(table.keys.baseAddress! + keyStart),
+                                       count: Int(entry.keyStart + entry.keyCount) - keyStart)
                     if entry.open != 0 { out.append(entry.open) }
                 }
                 if entry.shape == .map {
@@ -225,6 +228,7 @@ struct EncodingWalk {
 
     /// Writes one occurrence of a declared field that is not a map (after its key, or a comma
     /// in a repeated field); false for the tree path.
+    @inline(__always)
     private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int,
                                       path: UnsafePointer<PathStep>?, depth: Int,
                                       count: inout Int, into out: inout JSONBuffer) -> Bool {
@@ -339,19 +343,15 @@ struct EncodingWalk {
         return encodeValue(valueField, valueEntry, in: entryMessage, path: path, depth: depth, count: &ignored, into: &out)
     }
 
-    /// Records a field the schema does not declare (the last step of `path`), decoding its value schema-less.
+    /// Records a field the schema does not declare (the last step of `path`).
     private mutating func recordUnknown(_ field: WireField, path: UnsafePointer<PathStep>, depth: Int) {
-        var parts = [String(field.number)]
+        var steps = [String(field.number)]
         var step = path.pointee.parent
         while let outer = step {
-            parts.append(table.name(outer.pointee.message, outer.pointee.number))
+            steps.append(table.name(outer.pointee.message, outer.pointee.number))
             step = outer.pointee.parent
         }
-        parts.append(rootPath)
-        unknown.append(UnknownField(
-            path: parts.reversed().joined(separator: "."), number: field.number, wireType: field.wireType,
-            offset: field.offset - offsetBase, schemaKind: nil,
-            value: UnknownField.schemaLessValue(of: field, in: bytes, maxDepth: maxDepth - depth)))
+        unknown.append(FoundUnknown(steps: steps.reversed(), field: field, depth: depth))
     }
 }
 

@@ -92,18 +92,23 @@ public struct FieldDecoder: Sendable {
     func encode(_ bytes: [UInt8], range: Range<Int>, as message: MessageSchema, path: String? = nil, capture: FieldNumbers,
                 captured: inout [(number: Int, range: Range<Int>)], into out: inout JSONBuffer) -> EncodedWalk? {
         let start = out.count, capturedBefore = captured.count
-        let unknown = bytes.withUnsafeBufferPointer { p -> [UnknownField]? in
-            var encoder = EncodingWalk(decoder: self, bytes: bytes, base: p.baseAddress!, offsetBase: range.lowerBound,
-                                       capture: capture, path: path ?? message.name)
+        let found = bytes.withUnsafeBufferPointer { p -> [EncodingWalk.FoundUnknown]? in
+            var encoder = EncodingWalk(table: schema.encoding, bytes: p, maxDepth: maxDepth, capture: capture)
             swap(&encoder.captured, &captured)
             defer { swap(&encoder.captured, &captured) }
             guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
             return encoder.unknown
         }
-        guard let unknown else {
+        guard let found else {
             out.removeLast(from: start)
             captured.removeLast(captured.count - capturedBefore)
             return nil
+        }
+        let root = path ?? message.name
+        let unknown = found.map {
+            UnknownField(path: ([root] + $0.steps).joined(separator: "."), number: $0.field.number, wireType: $0.field.wireType,
+                         offset: $0.field.offset - range.lowerBound, schemaKind: nil,
+                         value: UnknownField.schemaLessValue(of: $0.field, in: bytes, maxDepth: maxDepth - $0.depth))
         }
         return EncodedWalk(json: start..<out.count, unknown: unknown)
     }

@@ -141,14 +141,13 @@ public struct PushFrameDecoder: Sendable {
         var json = JSONBuffer(capacity: bytes.count * 2 + 256)
         var captured: [(number: Int, range: Range<Int>)] = []
         for (index, entry) in walk.captured.enumerated() {
-            let (message, place) = decodeMessage(bytes, envelope: entry.range, index: index, captured: &captured, json: &json)
-            if let error = message.error { errors.append(error) }
-            errors += message.issueErrors
-            if message.isUnknownMethod {
-                notices.append(Notice(kind: .unknownMethod, detail: "method '\(message.method)' decoded without a schema"))
+            decodeMessage(bytes, envelope: entry.range, index: index, captured: &captured, json: &json,
+                          into: &messages, placed: &placed)
+            if let error = messages[index].error { errors.append(error) }
+            if !messages[index].issues.isEmpty { errors += messages[index].issueErrors }
+            if messages[index].isUnknownMethod {
+                notices.append(Notice(kind: .unknownMethod, detail: "method '\(messages[index].method)' decoded without a schema"))
             }
-            messages.append(message)
-            placed.append(place)
         }
         let shared = json.copyBytes(0..<json.count)
         for index in messages.indices { placed[index].fill(&messages[index], from: shared) }
@@ -163,11 +162,11 @@ public struct PushFrameDecoder: Sendable {
                                   errors: errors, notices: notices)
     }
 
-    /// The message whose envelope is `bytes[range]`, its JSON written to `json` as `decodeMessage(method:schema:…)`
-    /// says; `captured` is room for the envelope's payload range.
+    /// Appends to `messages` the message whose envelope is `bytes[range]`, and to `placed` where its JSON was
+    /// written in `json` (as `decodeMessage(method:schema:…)` says); `captured` is room for the envelope's payload range.
     private func decodeMessage(_ bytes: [UInt8], envelope range: Range<Int>, index: Int,
-                               captured: inout [(number: Int, range: Range<Int>)],
-                               json: inout JSONBuffer) -> (DecodedMessage, MessageJSON) {
+                               captured: inout [(number: Int, range: Range<Int>)], json: inout JSONBuffer,
+                               into messages: inout [DecodedMessage], placed: inout [MessageJSON]) {
         captured.removeAll(keepingCapacity: true)
         var envelope: FieldDecoding
         let envelopeJSON: Range<Int>?
@@ -184,18 +183,18 @@ public struct PushFrameDecoder: Sendable {
         let (method, messageSchema, msgID) = methodAndID(bytes, envelope: range)
         let payload = captured.last?.range ?? range.lowerBound..<range.lowerBound
         if let error = envelope.error {
-            let message = DecodedMessage(
+            messages.append(DecodedMessage(
                 index: index, method: method, envelope: envelope.fields, msgID: msgID,
                 payload: bytes[payload], fields: .object([]), isUnknownMethod: false, unknown: envelope.unknown,
                 issues: envelope.issues,
                 error: DecodeError(stage: .message, message: "envelope: \(error.description)", method: method,
-                                   index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields))
-            return (message, MessageJSON(envelope: envelopeJSON))
+                                   index: index, offset: error.offset, payloadSize: range.count, partial: envelope.fields)))
+            placed.append(MessageJSON(envelope: envelopeJSON))
+            return
         }
-        var (message, place) = decodeMessage(method: method, schema: messageSchema, in: bytes, payload: payload, index: index,
-                                             envelope: envelope, msgID: msgID, json: &json)
-        place.envelope = envelopeJSON
-        return (message, place)
+        decodeMessage(method: method, schema: messageSchema, in: bytes, payload: payload, index: index,
+                      envelope: envelope, msgID: msgID, json: &json, into: &messages, placed: &placed)
+        placed[placed.count - 1].envelope = envelopeJSON
     }
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
@@ -206,19 +205,28 @@ public struct PushFrameDecoder: Sendable {
                     fields["headers"]?["compress_type"]?.stringValue)
         }
         var header: (seqID: String?, payloadType: String, compressType: String?) = (nil, "", nil)
-        var reader = WireReader(bytes)
-        while let field = try? reader.next() {
-            switch (field.number, field.value) {
-            case (1, .varint(let v)): header.seqID = String(Int64(bitPattern: v))
-            case (7, .lengthDelimited(let r)): header.payloadType = reader.string(in: r) ?? ""
-            case (5, .lengthDelimited(let r)):
-                var entry = reader.subReader(r)
-                var key = "", value = ""
-                while let part = try? entry.next(), case .lengthDelimited(let text) = part.value {
-                    if part.number == 1 { key = reader.string(in: text) ?? "" } else { value = reader.string(in: text) ?? "" }
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            func text(_ range: Range<Int>) -> String {
+                let text = UnsafeBufferPointer(rebasing: buffer[range])
+                return UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : ""
+            }
+            var reader = UnsafeWireReader(base, range: 0..<buffer.count)
+            while let field = try? reader.next() {
+                switch (field.number, field.value) {
+                case (1, .varint(let v)): header.seqID = String(Int64(bitPattern: v))
+                case (7, .lengthDelimited(let r)): header.payloadType = text(r)
+                case (5, .lengthDelimited(let r)):
+                    var entry = UnsafeWireReader(base, range: r)
+                    var key: Range<Int>?, value: Range<Int>?
+                    while let part = try? entry.next(), case .lengthDelimited(let range) = part.value {
+                        if part.number == 1 { key = range } else { value = range }
+                    }
+                    if let key, UnsafeBufferPointer(rebasing: buffer[key]).elementsEqual("compress_type".utf8) {
+                        header.compressType = value.map(text) ?? ""
+                    }
+                default: break
                 }
-                if key == "compress_type" { header.compressType = value }
-            default: break
             }
         }
         return header
@@ -230,12 +238,15 @@ public struct PushFrameDecoder: Sendable {
             return fields["need_ack"] == .bool(true) && (fields["internal_ext"]?.stringValue ?? "").isEmpty
         }
         var needAck = false, internalExt = false
-        var reader = WireReader(bytes)
-        while let field = try? reader.next() {
-            switch (field.number, field.value) {
-            case (9, .varint(let v)): needAck = v != 0
-            case (5, .lengthDelimited(let r)): internalExt = !r.isEmpty
-            default: break
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var reader = UnsafeWireReader(base, range: 0..<buffer.count)
+            while let field = try? reader.next() {
+                switch (field.number, field.value) {
+                case (9, .varint(let v)): needAck = v != 0
+                case (5, .lengthDelimited(let r)): internalExt = !r.isEmpty
+                default: break
+                }
             }
         }
         return needAck && !internalExt
@@ -257,7 +268,7 @@ public struct PushFrameDecoder: Sendable {
             }
             guard let method else { return ("", nil, msgID) }
             let text = UnsafeBufferPointer(rebasing: buffer[method])
-            if let known = schema.methods.message(named: text) { return (known.name, known, msgID) }
+            if let known = fields.schema.methods.message(named: text) { return (known.name, known, msgID) }
             // Not a top-level message's name, so without a schema.
             return (UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : "", nil, msgID)
         }
@@ -266,19 +277,20 @@ public struct PushFrameDecoder: Sendable {
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
     public func decodeMessage(method: String, payload: [UInt8], index: Int = 0) -> DecodedMessage {
         var json = JSONBuffer(capacity: payload.count * 2)
-        var (message, place) = decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload,
-                                             payload: payload.indices, index: index, envelope: nil, msgID: nil, json: &json)
-        place.fill(&message, from: json.copyBytes(0..<json.count))
-        return message
+        var messages: [DecodedMessage] = [], placed: [MessageJSON] = []
+        decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload, payload: payload.indices,
+                      index: index, envelope: nil, msgID: nil, json: &json, into: &messages, placed: &placed)
+        placed[0].fill(&messages[0], from: json.copyBytes(0..<json.count))
+        return messages[0]
     }
 
-    /// The message in `bytes[payload]` with what its `envelope`, when it came in one, says beside it:
-    /// decoded in place (offsets relative to the payload) and built once, as each copy of it retains
-    /// every one of its fields. When the walk writes its fields as JSON, they go to `json`, and the message
-    /// holds `.null` for them until `MessageJSON.fill` puts them in.
+    /// Appends to `messages` the message in `bytes[payload]` with what its `envelope`, when it came in one, says
+    /// beside it: decoded in place (offsets relative to the payload). When the walk writes its fields as JSON, they
+    /// go to `json`, and the message holds `.null` for them until `MessageJSON.fill` puts them in; where they went
+    /// is appended to `placed`.
     private func decodeMessage(method: String, schema messageSchema: MessageSchema?, in bytes: [UInt8], payload: Range<Int>,
-                               index: Int, envelope: FieldDecoding?, msgID: String?,
-                               json: inout JSONBuffer) -> (DecodedMessage, MessageJSON) {
+                               index: Int, envelope: FieldDecoding?, msgID: String?, json: inout JSONBuffer,
+                               into messages: inout [DecodedMessage], placed: inout [MessageJSON]) {
         var place = MessageJSON()
         var noCaptures: [(number: Int, range: Range<Int>)] = []
         let fields: JSONValue, unknown: [UnknownField], issues: [FieldIssue], error: WireError?
@@ -293,15 +305,15 @@ public struct PushFrameDecoder: Sendable {
             (fields, error) = self.fields.decodeRaw(bytes, range: payload)
             (unknown, issues) = ([], [])
         }
-        let message = DecodedMessage(
+        messages.append(DecodedMessage(
             index: index, method: method, envelope: envelope?.fields ?? .object([]), msgID: msgID,
             payload: bytes[payload], fields: fields, isUnknownMethod: messageSchema == nil,
             unknown: (envelope?.unknown ?? []) + unknown, issues: (envelope?.issues ?? []) + issues,
             error: error.map {
                 DecodeError(stage: .message, message: $0.description, method: method, index: index,
                             offset: $0.offset, payloadSize: payload.count, partial: fields)
-            })
-        return (message, place)
+            }))
+        placed.append(place)
     }
 }
 

@@ -173,33 +173,51 @@ public struct Schema: Sendable {
 
 /// Top-level messages by the UTF-8 bytes of their short name (what a message's `method` holds),
 /// looked up without making a string: the bytes are hashed, then compared.
-final class MethodTable: Sendable {
+final class MethodTable: @unchecked Sendable {
+    /// Per slot (open addressing, a power of two at least twice the names): where its name lies in `names`
+    /// and its message's position in `messages`; `message` is -1 for an empty slot.
     private struct Slot {
-        let name: [UInt8]
-        let message: MessageSchema
+        var start: Int32 = 0
+        var count: Int32 = 0
+        var message: Int32 = -1
     }
 
-    /// Open addressing, a power of two at least twice the names.
-    private let slots: [Slot?]
+    private let slots: UnsafeMutableBufferPointer<Slot>
+    private let names: UnsafeMutableBufferPointer<UInt8>
+    private let messages: [MessageSchema]
 
     init(_ messages: [MessageSchema]) {
         var size = 16
         while size < messages.count * 2 { size *= 2 }
-        var slots = [Slot?](repeating: nil, count: size)
-        for message in messages {
+        slots = .allocate(capacity: size)
+        slots.initialize(repeating: Slot())
+        var names: [UInt8] = []
+        for (position, message) in messages.enumerated() {
             let name = Array(message.name.utf8)
             var index = name.withUnsafeBufferPointer { Self.hash($0) } & (size - 1)
-            while slots[index] != nil { index = (index + 1) & (size - 1) }
-            slots[index] = Slot(name: name, message: message)
+            while slots[index].message >= 0 { index = (index + 1) & (size - 1) }
+            slots[index] = Slot(start: Int32(names.count), count: Int32(name.count), message: Int32(position))
+            names += name
         }
-        self.slots = slots
+        self.names = .allocate(capacity: max(1, names.count))
+        _ = self.names.initialize(from: names)
+        self.messages = messages
+    }
+
+    deinit {
+        slots.deallocate()
+        names.deallocate()
     }
 
     /// The message whose short name is `bytes`.
     func message(named bytes: UnsafeBufferPointer<UInt8>) -> MessageSchema? {
         var index = Self.hash(bytes) & (slots.count - 1)
-        while let slot = slots[index] {
-            if slot.name.elementsEqual(bytes) { return slot.message }
+        while slots[index].message >= 0 {
+            let slot = slots[index]
+            if Int(slot.count) == bytes.count,
+               bytes.isEmpty || memcmp(names.baseAddress! + Int(slot.start), bytes.baseAddress!, bytes.count) == 0 {
+                return messages[Int(slot.message)]
+            }
             index = (index + 1) & (slots.count - 1)
         }
         return nil

@@ -143,4 +143,18 @@ import JSONKit
         #expect(buffer.copyBytes(0..<buffer.count) == writer.bytes + [UInt8(ascii: "!")])
         #expect(buffer.copyBytes(2..<5) == Array(writer.bytes[2..<5]))
     }
+
+    /// Runs moved 32 bytes at a time land whole and nothing past them, whatever their length and the room left.
+    @Test func paddedRunsAppendExactly() {
+        let source = (0..<200).map { UInt8($0) }
+        var buffer = JSONBuffer(capacity: 1)
+        var expected: [UInt8] = []
+        for count in [0, 1, 5, 16, 31, 32, 33, 63, 64, 65, 100, 7] {
+            source.withUnsafeBytes { buffer.appendPadded($0.baseAddress! + count, count: count) }
+            expected += source[count..<(2 * count)]
+            buffer.append(0xFF)
+            expected.append(0xFF)
+        }
+        #expect(buffer.copyBytes(0..<buffer.count) == expected)
+    }
 }
