@@ -7,6 +7,8 @@ public protocol JSONTextOutput: ~Copyable {
     /// Appends `count` bytes from `source`, past which bytes can be read up to the next multiple of
     /// `JSONBuffer.padding` (so that they can be moved that many at a time).
     mutating func appendPadded(_ source: UnsafeRawPointer, count: Int)
+    /// Appends the bytes `body` writes in place, at most `maxCount`; `body` returns how many it wrote.
+    mutating func appendWritten(maxCount: Int, _ body: (UnsafeMutableRawPointer) -> Int)
 }
 
 /// Appends compact JSON to a byte buffer: the one place where LiveTape writes JSON text.
@@ -35,6 +37,15 @@ public struct JSONWriter: JSONTextOutput {
     @inlinable
     public mutating func appendPadded(_ source: UnsafeRawPointer, count: Int) {
         append(UnsafeBufferPointer(start: source.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+
+    @inlinable
+    public mutating func appendWritten(maxCount: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+        bytes.append(addingCapacity: maxCount) { span in
+            span.withUnsafeMutableBufferPointer { buffer, count in
+                count += body(UnsafeMutableRawPointer(buffer.baseAddress! + count))
+            }
+        }
     }
 }
 
@@ -84,12 +95,18 @@ public struct JSONBuffer: ~Copyable, JSONTextOutput {
         if written + padded > capacity { grow(minimum: written + padded) }
         let target = UnsafeMutableRawPointer(base + written)
         var offset = 0
-        repeat {
+        while offset < count {
             target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD32<UInt8>.self),
                               toByteOffset: offset, as: SIMD32<UInt8>.self)
             offset += Self.padding
-        } while offset < count
+        }
         written += count
+    }
+
+    @inlinable @inline(__always)
+    public mutating func appendWritten(maxCount: Int, _ body: (UnsafeMutableRawPointer) -> Int) {
+        if written + maxCount > capacity { grow(minimum: written + maxCount) }
+        written += body(UnsafeMutableRawPointer(base + written))
     }
 
     @usableFromInline
@@ -133,19 +150,14 @@ extension JSONTextOutput where Self: ~Copyable {
         digits(v.magnitude, negative: v < 0, quoted: quoted)
     }
 
-    /// Writes the number in one append: sign, digits and quotes made on the stack first.
+    /// Writes the number in place: sign, digits and quotes.
     @inlinable @inline(__always)
     mutating func digits(_ v: UInt64, negative: Bool, quoted: Bool) {
         if v < 10 && !negative && !quoted {
             append(UInt8(ascii: "0") + UInt8(v))
             return
         }
-        // The number is made in the first 24 bytes (a quote, a sign, 20 digits, a quote); the rest is padding.
-        var text = (SIMD32<UInt8>(), SIMD32<UInt8>())
-        withUnsafeMutableBytes(of: &text) { d in
-            let start = JSONDigits.format(v, negative: negative, quoted: quoted, into: d)
-            appendPadded(d.baseAddress! + start, count: 24 - start)
-        }
+        appendWritten(maxCount: 23) { JSONDigits.write(v, negative: negative, quoted: quoted, to: $0) }
     }
 
     /// Integral doubles below 1e15 as integers, others in Swift's shortest round-trip form;
@@ -232,48 +244,75 @@ extension JSONTextOutput where Self: ~Copyable {
     }
 }
 
-/// Decimal digits, written from the end of a 24-byte space.
+/// Decimal digits, written in place from the last: eight at a time with 32-bit arithmetic (a 64-bit
+/// id has 19), two at a time from a table.
 @usableFromInline
 enum JSONDigits {
     /// "00" to "99", two digits at a time.
-    @usableFromInline
-    static let pairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
+    private static let pairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
 
-    /// Writes `v` (with its sign and quotes) so that it ends at byte 24 of `d`; returns where it starts.
+    /// Writes `v` with its sign and quotes at `out` (at most 23 bytes); returns how many bytes it wrote.
     @usableFromInline
-    static func format(_ v: UInt64, negative: Bool, quoted: Bool, into d: UnsafeMutableRawBufferPointer) -> Int {
-        pairs.withUnsafeBufferPointer { pairs in
-            var end = 24
-            if quoted {
-                end -= 1
-                d[end] = UInt8(ascii: "\"")
-            }
-            var value = v
-            while value >= 100 {
-                let pair = Int(value % 100) * 2
-                value /= 100
-                end -= 2
-                d[end] = pairs[pair]
-                d[end + 1] = pairs[pair + 1]
-            }
-            if value >= 10 {
-                end -= 2
-                d[end] = pairs[Int(value) * 2]
-                d[end + 1] = pairs[Int(value) * 2 + 1]
-            } else {
-                end -= 1
-                d[end] = UInt8(ascii: "0") + UInt8(value)
-            }
-            if negative {
-                end -= 1
-                d[end] = UInt8(ascii: "-")
-            }
-            if quoted {
-                end -= 1
-                d[end] = UInt8(ascii: "\"")
-            }
-            return end
+    static func write(_ v: UInt64, negative: Bool, quoted: Bool, to out: UnsafeMutableRawPointer) -> Int {
+        var start = 0
+        if quoted {
+            out.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+            start += 1
         }
+        if negative {
+            out.storeBytes(of: UInt8(ascii: "-"), toByteOffset: start, as: UInt8.self)
+            start += 1
+        }
+        let length = start + count(v)
+        var end = length
+        var value = v
+        while value >= 100_000_000 {
+            let chunk = UInt32(truncatingIfNeeded: value % 100_000_000)
+            value /= 100_000_000
+            end -= 8
+            let high = chunk / 10_000, low = chunk % 10_000
+            pair(high / 100, out + end)
+            pair(high % 100, out + end + 2)
+            pair(low / 100, out + end + 4)
+            pair(low % 100, out + end + 6)
+        }
+        var rest = UInt32(truncatingIfNeeded: value)
+        while rest >= 100 {
+            end -= 2
+            pair(rest % 100, out + end)
+            rest /= 100
+        }
+        if rest >= 10 {
+            pair(rest, out + end - 2)
+        } else {
+            out.storeBytes(of: UInt8(ascii: "0") + UInt8(rest), toByteOffset: end - 1, as: UInt8.self)
+        }
+        if quoted {
+            out.storeBytes(of: UInt8(ascii: "\""), toByteOffset: length, as: UInt8.self)
+            return length + 1
+        }
+        return length
+    }
+
+    /// How many decimal digits `v` has.
+    @inline(__always)
+    private static func count(_ v: UInt64) -> Int {
+        // log10 from the bit length (1233 / 4096 ≈ log10(2)), one short when v is past the next power of ten.
+        let v = v | 1  // 0 has one digit, as 1 has
+        let guess = ((64 - v.leadingZeroBitCount) * 1233) >> 12
+        return guess + (v >= powersOfTen[guess] ? 1 : 0)
+    }
+
+    private static let powersOfTen: [UInt64] = (0..<20).map { (0..<$0).reduce(1) { result, _ in result * 10 } }
+
+    /// Writes the two digits of `n` (below 100) at `target`.
+    @inline(__always)
+    private static func pair(_ n: UInt32, _ target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: UnsafeRawPointer(pairs.utf8Start + Int(n) * 2).loadUnaligned(as: UInt16.self), as: UInt16.self)
     }
 }
 

@@ -228,7 +228,6 @@ struct EncodingWalk {
 
     /// Writes one occurrence of a declared field that is not a map (after its key, or a comma
     /// in a repeated field); false for the tree path.
-    @inline(__always)
     private mutating func encodeValue(_ field: WireField, _ entry: EncodingTable.Field, in message: Int,
                                       path: UnsafePointer<PathStep>?, depth: Int,
                                       count: inout Int, into out: inout JSONBuffer) -> Bool {

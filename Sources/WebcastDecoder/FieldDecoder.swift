@@ -73,11 +73,17 @@ public struct FieldDecoder: Sendable {
     /// canonical order and decodes cleanly; otherwise (and always when a float or double is met) as a tree.
     public func decode(_ bytes: [UInt8], range: Range<Int>? = nil, as message: MessageSchema, path: String? = nil,
                        capture: Set<Int> = [], encoded: Bool = false) -> FieldDecoding {
-        let range = range ?? 0..<bytes.count
-        let capture = FieldNumbers(capture)
+        decode(bytes, range: range ?? 0..<bytes.count, as: message, path: path, capture: FieldNumbers(capture), encoded: encoded)
+    }
+
+    /// `decode(_:range:as:path:capture:encoded:)` with the numbers to capture made once by the caller.
+    func decode(_ bytes: [UInt8], range: Range<Int>, as message: MessageSchema, path: String? = nil,
+                capture: FieldNumbers, encoded: Bool) -> FieldDecoding {
         if encoded {
             var out = JSONBuffer(capacity: capture.isEmpty ? range.count * 2 : Self.capturingWalkCapacity)
             var captured: [(number: Int, range: Range<Int>)] = []
+            // A fetch result captures a handful of messages: room for them without regrowing.
+            if !capture.isEmpty { captured.reserveCapacity(8) }
             if let walk = encode(bytes, range: range, as: message, path: path, capture: capture, captured: &captured, into: &out) {
                 return FieldDecoding(fields: .encoded(EncodedJSON(canonical: out.copyBytes(walk.json))), unknown: walk.unknown,
                                      issues: [], error: nil, captured: captured)

@@ -29,12 +29,12 @@ public struct PushFrameDecoder: Sendable {
 
     /// The numbers of the fields captured rather than decoded: a frame's payload, a fetch result's messages,
     /// a message's payload.
-    private static let framePayload: Set<Int> = [8], fetchResultMessages: Set<Int> = [1]
-    private static let messagePayloadNumbers = FieldNumbers([2])
+    private static let framePayload = FieldNumbers([8]), fetchResultMessages = FieldNumbers([1])
+    private static let messagePayload = FieldNumbers([2])
 
     /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
     public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
-        let walk = fields.decode(bytes, as: frameSchema, capture: Self.framePayload, encoded: true)
+        let walk = fields.decode(bytes, range: bytes.indices, as: frameSchema, capture: Self.framePayload, encoded: true)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         if let error = walk.error {
@@ -131,7 +131,7 @@ public struct PushFrameDecoder: Sendable {
     /// Decodes a `ProtoMessageFetchResult`: the envelope fields, then every inner message by its `method`.
     /// The JSON of the envelopes and messages is written in one buffer and kept in one array that they share.
     public func decodeFetchResult(_ bytes: [UInt8]) -> DecodedFetchResult {
-        let walk = fields.decode(bytes, as: fetchResultSchema, capture: Self.fetchResultMessages, encoded: true)
+        let walk = fields.decode(bytes, range: bytes.indices, as: fetchResultSchema, capture: Self.fetchResultMessages, encoded: true)
         var errors: [DecodeError] = []
         var notices: [Notice] = []
         var messages: [DecodedMessage] = []
@@ -170,12 +170,12 @@ public struct PushFrameDecoder: Sendable {
         captured.removeAll(keepingCapacity: true)
         var envelope: FieldDecoding
         let envelopeJSON: Range<Int>?
-        if let walk = fields.encode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayloadNumbers,
+        if let walk = fields.encode(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload,
                                     captured: &captured, into: &json) {
             envelope = FieldDecoding(fields: .null, unknown: walk.unknown, issues: [], error: nil)
             envelopeJSON = walk.json
         } else {
-            envelope = fields.decodeTree(bytes, range: range, as: envelopeSchema, capture: Self.messagePayloadNumbers)
+            envelope = fields.decodeTree(bytes, range: range, as: envelopeSchema, capture: Self.messagePayload)
             captured = envelope.captured
             envelope.captured = []
             envelopeJSON = nil
@@ -222,7 +222,7 @@ public struct PushFrameDecoder: Sendable {
                     while let part = try? entry.next(), case .lengthDelimited(let range) = part.value {
                         if part.number == 1 { key = range } else { value = range }
                     }
-                    if let key, UnsafeBufferPointer(rebasing: buffer[key]).elementsEqual("compress_type".utf8) {
+                    if let key, Self.isCompressType(UnsafeBufferPointer(rebasing: buffer[key])) {
                         header.compressType = value.map(text) ?? ""
                     }
                 default: break
@@ -230,6 +230,12 @@ public struct PushFrameDecoder: Sendable {
             }
         }
         return header
+    }
+
+    /// Whether `bytes` say `compress_type`.
+    private static func isCompressType(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let name: StaticString = "compress_type"
+        return bytes.count == name.utf8CodeUnitCount && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
     }
 
     /// Whether a fetch result sets `need_ack` with an empty `internal_ext` (read as `frameHeader` reads).
@@ -279,17 +285,18 @@ public struct PushFrameDecoder: Sendable {
         var json = JSONBuffer(capacity: payload.count * 2)
         var messages: [DecodedMessage] = [], placed: [MessageJSON] = []
         decodeMessage(method: method, schema: schema.message(forMethod: method), in: payload, payload: payload.indices,
-                      index: index, envelope: nil, msgID: nil, json: &json, into: &messages, placed: &placed)
+                      index: index, envelope: FieldDecoding(fields: .object([]), unknown: [], issues: [], error: nil), msgID: nil,
+                      json: &json, into: &messages, placed: &placed)
         placed[0].fill(&messages[0], from: json.copyBytes(0..<json.count))
         return messages[0]
     }
 
-    /// Appends to `messages` the message in `bytes[payload]` with what its `envelope`, when it came in one, says
+    /// Appends to `messages` the message in `bytes[payload]` with what its `envelope` (empty when it came in none) says
     /// beside it: decoded in place (offsets relative to the payload). When the walk writes its fields as JSON, they
     /// go to `json`, and the message holds `.null` for them until `MessageJSON.fill` puts them in; where they went
     /// is appended to `placed`.
     private func decodeMessage(method: String, schema messageSchema: MessageSchema?, in bytes: [UInt8], payload: Range<Int>,
-                               index: Int, envelope: FieldDecoding?, msgID: String?, json: inout JSONBuffer,
+                               index: Int, envelope: FieldDecoding, msgID: String?, json: inout JSONBuffer,
                                into messages: inout [DecodedMessage], placed: inout [MessageJSON]) {
         var place = MessageJSON()
         var noCaptures: [(number: Int, range: Range<Int>)] = []
@@ -306,9 +313,10 @@ public struct PushFrameDecoder: Sendable {
             (unknown, issues) = ([], [])
         }
         messages.append(DecodedMessage(
-            index: index, method: method, envelope: envelope?.fields ?? .object([]), msgID: msgID,
+            index: index, method: method, envelope: envelope.fields, msgID: msgID,
             payload: bytes[payload], fields: fields, isUnknownMethod: messageSchema == nil,
-            unknown: (envelope?.unknown ?? []) + unknown, issues: (envelope?.issues ?? []) + issues,
+            unknown: envelope.unknown.isEmpty ? unknown : envelope.unknown + unknown,
+            issues: envelope.issues.isEmpty ? issues : envelope.issues + issues,
             error: error.map {
                 DecodeError(stage: .message, message: $0.description, method: method, index: index,
                             offset: $0.offset, payloadSize: payload.count, partial: fields)
