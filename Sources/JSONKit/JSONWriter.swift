@@ -124,6 +124,14 @@ public struct JSONBuffer: ~Copyable, JSONTextOutput {
         written = count
     }
 
+    /// Whether the bytes written in two ranges are the same.
+    public func bytesEqual(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        precondition(a.lowerBound >= 0 && a.upperBound <= count && b.lowerBound >= 0 && b.upperBound <= count)
+        return a.count == b.count
+            && UnsafeBufferPointer(start: base + a.lowerBound, count: a.count)
+                .elementsEqual(UnsafeBufferPointer(start: base + b.lowerBound, count: b.count))
+    }
+
     /// A copy of the bytes in `range`.
     public func copyBytes(_ range: Range<Int>) -> [UInt8] {
         precondition(range.lowerBound >= 0 && range.upperBound <= count)

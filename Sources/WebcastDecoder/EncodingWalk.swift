@@ -172,7 +172,7 @@ struct EncodingWalk {
         var current = -1
         var close: UInt8 = 0
         var count = 0  // values written in the current repeated field or map
-        var mapKeys: [String] = []
+        var mapKeys: [Range<Int>] = []  // where the current map field's keys were written
         let dense = table.denseFields(message)
         out.append(UInt8(ascii: "{"))
         do {
@@ -294,7 +294,7 @@ struct EncodingWalk {
     /// Writes one map entry (message `entryMessage`: key 1, value 2) as `"key":value`, the last
     /// occurrence of each winning and absent ones read as their defaults; false for the tree path.
     private mutating func encodeMapEntry(_ entryMessage: Int, range: Range<Int>, depth: Int, path: UnsafePointer<PathStep>,
-                                         keys: inout [String],
+                                         keys: inout [Range<Int>],
                                          into out: inout JSONBuffer) -> Bool {
         var reader = UnsafeWireReader(base, range: range)
         var keyField: WireField?
@@ -311,23 +311,22 @@ struct EncodingWalk {
             return false
         }
         let keyEntry = table.field(entryMessage, 1), valueEntry = table.field(entryMessage, 2)
-        let key: String
+        // The key is written, then compared as written with the keys before it.
+        let keyStart = out.count
         switch (keyEntry.shape, keyField?.value) {
         case (.string, .lengthDelimited(let r)?):
-            let text = UnsafeBufferPointer(start: base + r.lowerBound, count: r.count)
-            guard UTF8Bytes.isValid(text) else { return false }
-            key = String(decoding: text, as: UTF8.self)
+            guard out.string(validatingUTF8: UnsafeBufferPointer(start: base + r.lowerBound, count: r.count)) else { return false }
         case (.string, nil):
-            key = ""
+            out.raw("\"\"")
         case (.integral, let value):
             guard let scalar = value.map({ Scalar(keyEntry.scalar, $0) }) ?? Scalar(keyEntry.scalar, .varint(0)) else { return false }
-            key = scalar.mapKey
+            scalar.writeKey(into: &out)
         default:
             return false
         }
-        guard !keys.contains(key) else { return false }
+        let key = keyStart..<out.count
+        guard !keys.contains(where: { out.bytesEqual($0, key) }) else { return false }
         keys.append(key)
-        out.string(key)
         out.append(UInt8(ascii: ":"))
         guard let valueField else {
             switch valueEntry.shape {

@@ -110,6 +110,7 @@ public struct FieldDecoder: Sendable {
             captured.removeLast(captured.count - capturedBefore)
             return nil
         }
+        guard !found.isEmpty else { return EncodedWalk(json: start..<out.count, unknown: []) }
         let root = path ?? message.name
         let unknown = found.map {
             UnknownField(path: ([root] + $0.steps).joined(separator: "."), number: $0.field.number, wireType: $0.field.wireType,
@@ -145,22 +146,23 @@ struct EncodedWalk {
 /// A set of field numbers, tested without hashing for the numbers below 64.
 struct FieldNumbers {
     private var low: UInt64 = 0
-    private var others: Set<Int> = []
+    /// Numbers from 64 on (rare); nil when there are none, so that copying the set takes no reference.
+    private var others: Set<Int>?
 
     init(_ numbers: Set<Int>) {
         for number in numbers {
-            if (0..<64).contains(number) { low |= 1 << number } else { others.insert(number) }
+            if (0..<64).contains(number) { low |= 1 << number } else { others = (others ?? []).union([number]) }
         }
     }
 
     /// No numbers.
     static let none = FieldNumbers([])
 
-    var isEmpty: Bool { low == 0 && others.isEmpty }
+    var isEmpty: Bool { low == 0 && others == nil }
 
     @inline(__always)
     func contains(_ number: Int) -> Bool {
-        (0..<64).contains(number) ? low & (1 << number) != 0 : !others.isEmpty && others.contains(number)
+        (0..<64).contains(number) ? low & (1 << number) != 0 : others?.contains(number) ?? false
     }
 }
 

@@ -80,13 +80,13 @@ enum Scalar {
         }
     }
 
-    /// What a map key of this value reads as.
-    var mapKey: String {
+    /// Writes the value as a map key: a JSON string.
+    func writeKey<Output: JSONTextOutput & ~Copyable>(into out: inout Output) {
         switch self {
-        case .int(let n), .signedString(let n): String(n)
-        case .unsignedString(let n): String(n)
-        case .bool(let b): b ? "true" : "false"
-        case .double(let d): CanonicalJSON.string(.double(d))
+        case .int(let n), .signedString(let n): out.int(n, quoted: true)
+        case .unsignedString(let n): out.uint(n, quoted: true)
+        case .bool(let b): b ? out.raw("\"true\"") : out.raw("\"false\"")
+        case .double(let d): out.string(CanonicalJSON.string(.double(d)))
         }
     }
 

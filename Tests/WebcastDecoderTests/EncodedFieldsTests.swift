@@ -94,6 +94,11 @@ import WebcastDecoder
         // Canonical: a map, an unknown field, a packed array of ids split in two runs.
         let map: [UInt8] = [0xCA, 0x01, 0x04, 0x08, 0x01, 0x10, 0x07, 0xCA, 0x01, 0x02, 0x10, 0x05, 0xF8, 0x06, 0x01]
         #expect(Self.isEncoded(try bothWays("WebcastMemberMessage", map).fields))
+        // String keys are compared as written: "a" twice is repeated, "a" then "ab" (or "" then "a") is not.
+        let entry = { (key: String) -> [UInt8] in [0x3A, UInt8(key.utf8.count + 5), 0x0A, UInt8(key.utf8.count)] + Array(key.utf8) + [0x12, 0x01, 0x31] }
+        #expect(!Self.isEncoded(try bothWays("ProtoMessageFetchResult", entry("a") + entry("a")).fields))
+        #expect(Self.isEncoded(try bothWays("ProtoMessageFetchResult", entry("a") + entry("ab")).fields))
+        #expect(Self.isEncoded(try bothWays("ProtoMessageFetchResult", entry("") + entry("a")).fields))
         let ids: [UInt8] = [0x12, 0x00, 0x12, 0x02, 0x01, 0x02, 0x10, 0x03]
         #expect(Self.isEncoded(try bothWays("WebcastImDeleteMessage", ids).fields))
     }
