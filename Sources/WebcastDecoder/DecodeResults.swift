@@ -69,7 +69,8 @@ public struct DecodedMessage: Sendable {
     public var method: String
     /// The envelope's fields (method, msg_id, msg_type, ...) without the payload.
     public var envelope: JSONValue
-    public var msgID: String?
+    /// The envelope's `msg_id`.
+    public var msgID: Int64?
     /// The message's own bytes: a slice of the fetch result it came in, which is not copied.
     public var payload: ArraySlice<UInt8>
     /// The decoded fields; for an unknown method, the schema-less decode. Usually `.encoded`

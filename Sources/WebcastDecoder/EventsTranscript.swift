@@ -52,7 +52,7 @@ public enum EventsTranscript {
 
     private static func start(_ name: String, _ message: DecodedMessage, _ context: RecordContext) -> JSONObjectBuilder {
         var object = context.start("event", name)
-        object.set("msg_id", message.msgID.map(JSONValue.string))
+        object.set("msg_id", message.msgID.map { .string(String($0)) })
         return object
     }
 

@@ -98,14 +98,15 @@ public struct FieldDecoder: Sendable {
     func encode(_ bytes: [UInt8], range: Range<Int>, as message: MessageSchema, path: String? = nil, capture: FieldNumbers,
                 captured: inout [(number: Int, range: Range<Int>)], into out: inout JSONBuffer) -> EncodedWalk? {
         let start = out.count, capturedBefore = captured.count
-        let found = bytes.withUnsafeBufferPointer { p -> [EncodingWalk.FoundUnknown]? in
+        var found: [EncodingWalk.FoundUnknown] = [], encoded = false
+        bytes.withUnsafeBufferPointer { p in
             var encoder = EncodingWalk(table: schema.encoding, bytes: p, maxDepth: maxDepth, capture: capture)
             swap(&encoder.captured, &captured)
-            defer { swap(&encoder.captured, &captured) }
-            guard encoder.encode(message.index, range: range, depth: 0, into: &out) else { return nil }
-            return encoder.unknown
+            encoded = encoder.encode(message.index, range: range, depth: 0, into: &out)
+            swap(&encoder.captured, &captured)
+            swap(&encoder.unknown, &found)
         }
-        guard let found else {
+        guard encoded else {
             out.removeLast(from: start)
             captured.removeLast(captured.count - capturedBefore)
             return nil

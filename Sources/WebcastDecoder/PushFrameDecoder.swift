@@ -70,7 +70,7 @@ public struct PushFrameDecoder: Sendable {
             } catch {
                 var failure = DecodeError(stage: .inflate, message: error.description, offset: error.inputOffset,
                                           payloadSize: payload.count)
-                failure.seqID = seqID
+                failure.seqID = seqID.map(String.init)
                 errors.append(failure)
                 return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                                     payloadSize: payload.count, compression: report, body: .empty,
@@ -85,7 +85,10 @@ public struct PushFrameDecoder: Sendable {
                 for index in errors.indices.dropFirst(earlier) { errors[index].message += " (\(notGzip))" }
             }
         }
-        for index in errors.indices { errors[index].seqID = seqID }
+        if !errors.isEmpty {
+            let seqID = seqID.map(String.init)
+            for index in errors.indices { errors[index].seqID = seqID }
+        }
         return DecodedFrame(fields: frameFields, unknown: walk.unknown, payloadType: payloadType,
                             payloadSize: payload.count, compression: report, body: body,
                             errors: errors, notices: notices)
@@ -199,12 +202,12 @@ public struct PushFrameDecoder: Sendable {
 
     /// A frame's `seq_id`, `payload_type` and `compress_type` header. Fields that came `.encoded` are clean and
     /// canonical (each singular field once, each map key once, valid UTF-8): read from the wire, not parsed back.
-    private static func frameHeader(_ bytes: [UInt8], fields: JSONValue) -> (seqID: String?, payloadType: String, compressType: String?) {
+    private static func frameHeader(_ bytes: [UInt8], fields: JSONValue) -> (seqID: Int64?, payloadType: String, compressType: String?) {
         guard case .encoded = fields else {
-            return (fields["seq_id"]?.stringValue, fields["payload_type"]?.stringValue ?? "",
+            return (fields["seq_id"]?.stringValue.flatMap { Int64($0) }, fields["payload_type"]?.stringValue ?? "",
                     fields["headers"]?["compress_type"]?.stringValue)
         }
-        var header: (seqID: String?, payloadType: String, compressType: String?) = (nil, "", nil)
+        var header: (seqID: Int64?, payloadType: String, compressType: String?) = (nil, "", nil)
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
             func text(_ range: Range<Int>) -> String {
@@ -214,7 +217,7 @@ public struct PushFrameDecoder: Sendable {
             var reader = UnsafeWireReader(base, range: 0..<buffer.count)
             while let field = try? reader.next() {
                 switch (field.number, field.value) {
-                case (1, .varint(let v)): header.seqID = String(Int64(bitPattern: v))
+                case (1, .varint(let v)): header.seqID = Int64(bitPattern: v)
                 case (7, .lengthDelimited(let r)): header.payloadType = text(r)
                 case (5, .lengthDelimited(let r)):
                     var entry = UnsafeWireReader(base, range: r)
@@ -261,23 +264,29 @@ public struct PushFrameDecoder: Sendable {
     /// An envelope's `method` (1, when valid UTF-8) with its schema, and `msg_id` (3), read from the wire
     /// as its decoded fields hold them: the last occurrence of each, up to a wire error. A known method's
     /// name is found from its bytes (every top-level message is in `schema.methods`), without making a string.
-    private func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, schema: MessageSchema?, msgID: String?) {
+    private func methodAndID(_ bytes: [UInt8], envelope range: Range<Int>) -> (method: String, schema: MessageSchema?, msgID: Int64?) {
+        // Worked out in the closure, returned outside it: a closure's result passes through generic code.
+        var method = "", known: MessageSchema?, msgID: Int64?
         bytes.withUnsafeBufferPointer { buffer in
-            var method: Range<Int>?, msgID: String?
+            var name: Range<Int>?
             var reader = UnsafeWireReader(buffer.baseAddress!, range: range)
             while let field = try? reader.next() {
                 switch (field.number, field.value) {
-                case (1, .lengthDelimited(let r)): method = r
-                case (3, .varint(let v)): msgID = String(Int64(bitPattern: v))
+                case (1, .lengthDelimited(let r)): name = r
+                case (3, .varint(let v)): msgID = Int64(bitPattern: v)
                 default: break
                 }
             }
-            guard let method else { return ("", nil, msgID) }
-            let text = UnsafeBufferPointer(rebasing: buffer[method])
-            if let known = fields.schema.methods.message(named: text) { return (known.name, known, msgID) }
-            // Not a top-level message's name, so without a schema.
-            return (UTF8Bytes.isValid(text) ? String(decoding: text, as: UTF8.self) : "", nil, msgID)
+            guard let name else { return }
+            let text = UnsafeBufferPointer(rebasing: buffer[name])
+            known = fields.schema.methods.message(named: text)
+            if let known {
+                method = known.name
+            } else if UTF8Bytes.isValid(text) {  // not a top-level message's name, so without a schema
+                method = String(decoding: text, as: UTF8.self)
+            }
         }
+        return (method, known, msgID)
     }
 
     /// Decodes one inner message by its method name; an unknown method is decoded schema-less.
@@ -296,7 +305,7 @@ public struct PushFrameDecoder: Sendable {
     /// go to `json`, and the message holds `.null` for them until `MessageJSON.fill` puts them in; where they went
     /// is appended to `placed`.
     private func decodeMessage(method: String, schema messageSchema: MessageSchema?, in bytes: [UInt8], payload: Range<Int>,
-                               index: Int, envelope: FieldDecoding, msgID: String?, json: inout JSONBuffer,
+                               index: Int, envelope: FieldDecoding, msgID: Int64?, json: inout JSONBuffer,
                                into messages: inout [DecodedMessage], placed: inout [MessageJSON]) {
         var place = MessageJSON()
         var noCaptures: [(number: Int, range: Range<Int>)] = []

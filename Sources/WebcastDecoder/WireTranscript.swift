@@ -154,7 +154,7 @@ public enum WireTranscript {
                 context.start("type", "message", in: &object)
                 object.set("index", .int(Int64(message.index)))
                 object.set("method", .string(message.method))
-                object.set("msg_id", message.msgID.map(JSONValue.string))
+                object.set("msg_id", message.msgID.map { .string(String($0)) })
                 object.set("envelope", message.envelope)
                 if message.isUnknownMethod { object.set("schema", .string("none")) }
                 object.set("fields", message.fields)

@@ -30,7 +30,7 @@ import WireKit
         #expect(result.messages.count == 1)
         let message = result.messages[0]
         #expect(message.method == "WebcastChatMessage")
-        #expect(message.msgID == "99")
+        #expect(message.msgID == 99)
         #expect(message.fields["content"] == .string("好綠茶喔，就是要我穿得最好看🤔"))
         #expect(message.fields.at("user.display_id") == .string("alice"))
         #expect(message.fields.at("user.id") == .string("7300000000000000001"))
