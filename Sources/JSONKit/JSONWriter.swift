@@ -315,7 +315,12 @@ enum JSONDigits {
         return guess + (v >= powersOfTen[guess] ? 1 : 0)
     }
 
-    private static let powersOfTen: [UInt64] = (0..<20).map { (0..<$0).reduce(1) { result, _ in result * 10 } }
+    /// 10⁰ to 10¹⁹, as literals: the array is then laid out when the program is built, not at its first use.
+    private static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ]
 
     /// Writes the two digits of `n` (below 100) at `target`.
     @inline(__always)

@@ -156,8 +156,18 @@ struct FieldNumbers {
         }
     }
 
+    /// The one number `number`, below 64: made without a `Set`, for the sets the decoder uses on every message.
+    init(_ number: Int) {
+        precondition((0..<64).contains(number))
+        low = 1 << number
+    }
+
+    private init(low: UInt64) {
+        self.low = low
+    }
+
     /// No numbers.
-    static let none = FieldNumbers([])
+    static var none: FieldNumbers { FieldNumbers(low: 0) }
 
     var isEmpty: Bool { low == 0 && others == nil }
 

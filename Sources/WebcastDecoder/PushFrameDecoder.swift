@@ -29,8 +29,9 @@ public struct PushFrameDecoder: Sendable {
 
     /// The numbers of the fields captured rather than decoded: a frame's payload, a fetch result's messages,
     /// a message's payload.
-    private static let framePayload = FieldNumbers([8]), fetchResultMessages = FieldNumbers([1])
-    private static let messagePayload = FieldNumbers([2])
+    private static var framePayload: FieldNumbers { FieldNumbers(8) }
+    private static var fetchResultMessages: FieldNumbers { FieldNumbers(1) }
+    private static var messagePayload: FieldNumbers { FieldNumbers(2) }
 
     /// Decodes one WebSocket binary message as a `WebcastPushFrame`.
     public func decodeFrame(_ bytes: [UInt8]) -> DecodedFrame {
