@@ -11,7 +11,7 @@ public protocol JSONTextOutput: ~Copyable {
     mutating func appendWritten(maxCount: Int, _ body: (UnsafeMutableRawPointer) -> Int)
 }
 
-/// Appends compact JSON to a byte buffer: the one place where LiveTape writes JSON text.
+/// Appends compact JSON to a byte array (the text as `JSONTextOutput` makes it).
 public struct JSONWriter: JSONTextOutput {
     public var bytes: [UInt8]
 
@@ -309,7 +309,8 @@ enum JSONDigits {
     /// How many decimal digits `v` has.
     @inline(__always)
     private static func count(_ v: UInt64) -> Int {
-        // log10 from the bit length (1233 / 4096 ≈ log10(2)), one short when v is past the next power of ten.
+        // log10 from the bit length (1233 / 4096 ≈ log10(2)): a guess one short when v has reached the next
+        // power of ten.
         let v = v | 1  // 0 has one digit, as 1 has
         let guess = ((64 - v.leadingZeroBitCount) * 1233) >> 12
         return guess + (v >= powersOfTen[guess] ? 1 : 0)

@@ -140,7 +140,6 @@ extension EncodingTable.Field {
 /// of number order, a singular field seen twice, a repeated map key, a wire error, a value the
 /// schema cannot place, invalid UTF-8, a float or double (whose tree keeps `.double`).
 struct EncodingWalk {
-    /// The schema's table, kept alive by the decoder for the walk.
     private let table: EncodingTable
     private let base: UnsafePointer<UInt8>
     private let maxDepth: Int
