@@ -100,18 +100,18 @@ public struct JSONObjectWriter: JSONObjectSink {
     }
 
     public mutating func set(_ key: String, _ value: JSONValue) {
-        writer.bytes.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        writer.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
         first = false
         writer.string(key)
-        writer.bytes.append(UInt8(ascii: ":"))
+        writer.append(UInt8(ascii: ":"))
         writer.value(value)
     }
 
     /// Closes the object and hands its bytes over (the writer keeps none, so they were never shared
     /// while written).
     public mutating func finish() -> [UInt8] {
-        if first { writer.bytes.append(UInt8(ascii: "{")) }
-        writer.bytes.append(UInt8(ascii: "}"))
+        if first { writer.append(UInt8(ascii: "{")) }
+        writer.append(UInt8(ascii: "}"))
         var done: [UInt8] = []
         swap(&done, &writer.bytes)
         return done
